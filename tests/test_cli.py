@@ -1,0 +1,108 @@
+"""The command line: help, version, exit codes, outputs, refusal to overwrite."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+import coverage
+from coverage.cli import main
+
+from .conftest import DEMO
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_help_and_version(runner):
+    result = runner.invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in ("validate", "run", "demo"):
+        assert command in result.output
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0 and coverage.__version__ in result.output
+    for command in ("validate", "run", "demo"):
+        assert runner.invoke(main, [command, "--help"]).exit_code == 0
+
+
+def test_validate_demo_is_clean(runner):
+    result = runner.invoke(main, ["validate", str(DEMO / "project.toml")])
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output and "821 villages" in result.output
+
+
+def test_validate_errors_exit_1(runner, demo_copy):
+    towers = pd.read_csv(demo_copy.parent / "towers.csv", dtype=str, keep_default_na=False)
+    towers.loc[0, "technology"] = "6G"
+    towers.to_csv(demo_copy.parent / "towers.csv", index=False)
+    result = runner.invoke(main, ["validate", str(demo_copy)])
+    assert result.exit_code == 1
+    assert "'technology' = '6G' is not one of" in result.output
+    assert "line 2" in result.output
+
+
+def test_bad_project_file_exit_2(runner, tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text("[inputz]\n", encoding="utf-8")
+    result = runner.invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "Did you mean 'inputs'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_run_writes_outputs_and_refuses_to_overwrite(runner, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["run", str(DEMO / "project.toml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.output
+    layers = {name for name, _ in pyogrio.list_layers(out / "inputs.gpkg")}
+    assert layers == {"villages", "communes", "towers", "outages"}
+    villages = gpd.read_file(out / "inputs.gpkg", layer="villages")
+    assert villages.crs.to_epsg() == 32648 and len(villages) == 821
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["villages"] == 821 and summary["working_crs"] == "EPSG:32648"
+    marker = out / "summary.json"
+    before = marker.read_bytes()
+    again = runner.invoke(main, ["run", str(DEMO / "project.toml"), "--out", str(out)])
+    assert again.exit_code == 1 and "--overwrite" in again.output
+    assert marker.read_bytes() == before
+    over = runner.invoke(main, ["run", str(DEMO / "project.toml"), "--out", str(out), "--overwrite"])
+    assert over.exit_code == 0, over.output
+    # no temporary folders are left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_no_personal_data_in_outputs(runner, tmp_path):
+    out = tmp_path / "out"
+    assert runner.invoke(main, ["demo", "--out", str(out)]).exit_code == 0
+    raw = pd.read_csv(DEMO / "outages.csv", dtype=str, keep_default_na=False)
+    secrets = set(raw["reporter_phone"]) | set(raw["reporter_name"])
+    digits = {"".join(ch for ch in s if ch.isdigit()) for s in raw["reporter_phone"]}
+    for path in out.rglob("*"):
+        if path.is_file():
+            blob = path.read_bytes()
+            for secret in secrets | digits:
+                assert secret.encode() not in blob, (path, secret)
+
+
+def test_out_folder_holding_inputs_is_refused(runner, demo_copy):
+    result = runner.invoke(main, ["run", str(demo_copy), "--out", str(demo_copy.parent), "--overwrite"])
+    assert result.exit_code == 1
+    assert "contains the input" in result.output
+    assert (demo_copy.parent / "towers.csv").exists()
+
+
+def test_failed_run_leaves_nothing(runner, demo_copy, tmp_path):
+    (demo_copy.parent / "towers.csv").write_text("site_id\n", encoding="utf-8")
+    out = tmp_path / "never"
+    result = runner.invoke(main, ["run", str(demo_copy), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "the layer is empty" in result.output
+    assert not out.exists()
