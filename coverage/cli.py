@@ -7,15 +7,20 @@ where the outputs are, and exits non-zero on error. Errors are printed as messag
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import coverage
-from coverage._errors import ConfigError, CoverageError, InputError
-from coverage.pipeline import demo_project_path, run, validate_project
+from coverage._errors import ConfigError, CoverageError
+from coverage.params import RadioParams
+from coverage.pipeline import demo_project_path, run, run_signal, validate_project
 
 __all__ = ["main"]
 
@@ -90,27 +95,146 @@ def validate(project: Path) -> None:
     )
 
 
-def _run(project: Path, out_dir: Path, overwrite: bool) -> None:
-    try:
-        result = run(project, out_dir, overwrite=overwrite, progress=lambda m: click.echo(f"… {m}", err=True))
-    except InputError as exc:
-        _fail(exc)
-        return
-    except (CoverageError, ValueError, FileNotFoundError) as exc:
-        _fail(exc)
-        return
+@contextlib.contextmanager
+def _site_bar() -> Iterator:
+    """Show a progress bar over sectors on stderr (hidden when stderr is not a terminal)."""
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("computing signal"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sectors"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("signal", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _report(result) -> None:
     click.echo(f"Outputs written to {result.out_dir}:")
     for f in result.files:
         click.echo(f"  {f}")
+
+
+def _run(project: Path, out_dir: Path, overwrite: bool, diagnostics: bool = False) -> None:
+    try:
+        with _site_bar() as bar:
+            result = run(
+                project,
+                out_dir,
+                overwrite=overwrite,
+                diagnostics=diagnostics,
+                progress=lambda m: click.echo(f"… {m}", err=True),
+                site_progress=bar,
+            )
+    except (CoverageError, ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    _report(result)
+
+
+diagnostics_option = click.option(
+    "--diagnostics", is_flag=True, help="Also write path loss, terrain loss and line of sight bands."
+)
 
 
 @main.command("run")
 @project_argument
 @out_option
 @overwrite_option
-def run_command(project: Path, out_dir: Path, overwrite: bool) -> None:
+@diagnostics_option
+def run_command(project: Path, out_dir: Path, overwrite: bool, diagnostics: bool) -> None:
     """Validate PROJECT.toml and write every output into --out."""
-    _run(project, out_dir, overwrite)
+    _run(project, out_dir, overwrite, diagnostics)
+
+
+def _technologies(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    techs = tuple(t.strip().upper() for t in value.split(",") if t.strip())
+    bad = [t for t in techs if t not in ("4G", "5G")]
+    if bad or not techs:
+        raise click.BadParameter(f"{value!r}: expected 4G, 5G or 4G,5G", ctx=ctx, param=param)
+    return techs
+
+
+@main.command()
+@click.option(
+    "--towers",
+    "towers",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Tower table or OpenCelliD export (lon/lat, WGS 84).",
+)
+@click.option(
+    "--dem",
+    "dem",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="DEM: GeoTIFF, SRTM .hgt tile or folder of tiles.",
+)
+@out_option
+@click.option(
+    "--resolution-m",
+    type=click.FloatRange(1, 1000),
+    default=30.0,
+    show_default=True,
+    help="Analysis grid cell size, metres.",
+)
+@click.option(
+    "--tech",
+    "tech",
+    default="4G,5G",
+    show_default=True,
+    callback=_technologies,
+    help="Technologies to compute.",
+)
+@click.option(
+    "--max-radius-km",
+    type=click.FloatRange(0.1, 200),
+    default=20.0,
+    show_default=True,
+    help="Cap on the distance computed around any site.",
+)
+@click.option(
+    "--crs", "working_crs", default=None, help="Metric working CRS (default: UTM zone of the towers)."
+)
+@diagnostics_option
+@overwrite_option
+def signal(
+    towers: Path,
+    dem: Path,
+    out_dir: Path,
+    resolution_m: float,
+    tech: tuple[str, ...],
+    max_radius_km: float,
+    working_crs: str | None,
+    diagnostics: bool,
+    overwrite: bool,
+) -> None:
+    """Predict terrain-aware RSRP rasters (4G/5G, per operator and 'any') from towers and a DEM."""
+    try:
+        radio = RadioParams(resolution_m=resolution_m, technologies=tech, max_radius_km=max_radius_km)
+        with _site_bar() as bar:
+            result = run_signal(
+                towers,
+                dem,
+                out_dir,
+                radio=radio,
+                working_crs=working_crs,
+                diagnostics=diagnostics,
+                overwrite=overwrite,
+                site_progress=bar,
+            )
+    except (CoverageError, ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    _report(result)
 
 
 @main.command()

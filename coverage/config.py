@@ -39,6 +39,7 @@ from coverage._validate import closest
 from coverage.params import (
     CostParams,
     EvidenceParams,
+    GapParams,
     PriorityWeights,
     RadioParams,
     SignalThresholds,
@@ -103,6 +104,7 @@ class Project:
     radio: RadioParams = field(default_factory=RadioParams)
     thresholds: Thresholds = field(default_factory=Thresholds)
     tower_defaults: TowerDefaults = field(default_factory=TowerDefaults)
+    gaps: GapParams = field(default_factory=GapParams)
     evidence: EvidenceParams = field(default_factory=EvidenceParams)
     priority: PriorityWeights = field(default_factory=PriorityWeights)
     costs: CostParams = field(default_factory=CostParams)
@@ -113,7 +115,17 @@ class Project:
         return self.path.parent
 
 
-_SECTIONS = ("project", "inputs", "radio", "thresholds", "tower_defaults", "evidence", "priority", "costs")
+_SECTIONS = (
+    "project",
+    "inputs",
+    "radio",
+    "thresholds",
+    "tower_defaults",
+    "gaps",
+    "evidence",
+    "priority",
+    "costs",
+)
 
 
 def _unknown(keys: Any, valid: tuple[str, ...] | list[str], where: str, errors: list[str]) -> None:
@@ -245,6 +257,7 @@ def load_project(path: str | Path) -> Project:
     _unknown(pr_doc, ["weights"], "priority", errors)
     weights = _dataclass_from(PriorityWeights, pr_doc.get("weights", {}), "priority.weights", errors)
     tower_defaults = _dataclass_from(TowerDefaults, doc.get("tower_defaults", {}), "tower_defaults", errors)
+    gaps = _dataclass_from(GapParams, doc.get("gaps", {}), "gaps", errors)
     evidence = _dataclass_from(EvidenceParams, doc.get("evidence", {}), "evidence", errors)
     costs = _dataclass_from(CostParams, doc.get("costs", {}), "costs", errors)
     if errors:
@@ -258,6 +271,7 @@ def load_project(path: str | Path) -> Project:
         radio=radio,
         thresholds=Thresholds(lte=lte, nr=nr),
         tower_defaults=tower_defaults,
+        gaps=gaps,
         evidence=evidence,
         priority=weights,
         costs=costs,

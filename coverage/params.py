@@ -17,6 +17,7 @@ from coverage._errors import ConfigError
 __all__ = [
     "CostParams",
     "EvidenceParams",
+    "GapParams",
     "PriorityWeights",
     "RadioParams",
     "SignalThresholds",
@@ -216,6 +217,36 @@ class TowerDefaults:
     def band_mhz(self, technology: str) -> float:
         """Default band for a technology."""
         return float(getattr(self, f"band_mhz_{technology.lower()}"))
+
+
+@dataclass(frozen=True)
+class GapParams:
+    """How village statistics are taken from the signal rasters.
+
+    Parameters
+    ----------
+    village_radius_m
+        Villages given as points are represented by a disc of this radius for the
+        covered-area share (the centre-point rule uses the point itself).
+    outage_match_radius_m
+        An outage report with coordinates belongs to the nearest village centre within
+        this distance (or the village polygon containing it); otherwise it is unmatched.
+    severity_cap_db
+        Gap severity (dB below the "good" threshold) is normalised by this cap.
+    distance_cap_km
+        Distance to the nearest on-air site is normalised by this cap (cost proxy).
+    """
+
+    village_radius_m: float = 300.0
+    outage_match_radius_m: float = 2000.0
+    severity_cap_db: float = 30.0
+    distance_cap_km: float = 20.0
+
+    def __post_init__(self) -> None:
+        _check_range(self, "village_radius_m", 0.0, 10_000.0)
+        _check_range(self, "outage_match_radius_m", 0.0, 50_000.0)
+        _check_range(self, "severity_cap_db", 1.0, 100.0)
+        _check_range(self, "distance_cap_km", 0.1, 500.0)
 
 
 @dataclass(frozen=True)

@@ -22,28 +22,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+from affine import Affine
 from pyproj import CRS
+from shapely.geometry import box
 
 import coverage
-from coverage._crosscheck import cross_check
+from coverage._crosscheck import cross_check, raster_footprint
 from coverage._errors import InputError, OutputExistsError, Problem
 from coverage._types import Raster
 from coverage.config import LayerSource, Project, load_project
 from coverage.crs import working_crs_for
 from coverage.io.layers import load_communes, load_outages, load_villages
-from coverage.io.raster import load_dem
-from coverage.io.towers import load_towers
+from coverage.io.raster import grid_for_bounds, load_dem, read_dem, warp_to_grid
+from coverage.io.signal import write_signal
+from coverage.io.towers import load_towers, read_towers
+from coverage.params import RadioParams, Thresholds
+from coverage.propagation import SignalResult, signal_from_towers
 
 __all__ = [
     "InputLayers",
     "RunResult",
     "ValidationReport",
+    "analysis_grid",
     "atomic_output_dir",
+    "compute_signal",
     "demo_project_path",
     "run",
+    "run_signal",
     "validate_project",
 ]
+
+SiteProgress = Callable[[int, int], None]
 
 log = logging.getLogger(__name__)
 
@@ -299,17 +310,114 @@ def _write_summary(
     return [json_path, md_path]
 
 
+def analysis_grid(
+    areas: list[gpd.GeoDataFrame], dem: Raster, crs: CRS, radio: RadioParams
+) -> tuple[Affine, tuple[int, int]]:
+    """Return the analysis grid: the study area plus ``max_radius_km``, within the DEM.
+
+    Towers up to ``max_radius_km`` outside the villages and communes can still serve
+    them, so the grid extends that far, but never beyond the DEM (where nothing is known).
+    """
+    bounds = np.array([g.to_crs(crs).total_bounds for g in areas if g is not None and len(g)])
+    pad = radio.max_radius_km * 1000.0
+    study = box(
+        bounds[:, 0].min() - pad, bounds[:, 1].min() - pad, bounds[:, 2].max() + pad, bounds[:, 3].max() + pad
+    )
+    area = study.intersection(raster_footprint(dem, crs))
+    if area.is_empty:
+        raise InputError(
+            [Problem("error", "dem", "the DEM does not overlap the study area", "use a DEM that covers it")],
+            "Cannot build the analysis grid",
+        )
+    return grid_for_bounds(area.bounds, radio.resolution_m)
+
+
+def compute_signal(
+    towers: gpd.GeoDataFrame,
+    dem: Raster,
+    *,
+    crs: CRS,
+    transform: Affine,
+    shape: tuple[int, int],
+    radio: RadioParams,
+    thresholds: Thresholds,
+    diagnostics: bool = False,
+    site_progress: SiteProgress | None = None,
+) -> tuple[SignalResult, Raster]:
+    """Warp the DEM onto the analysis grid and predict signal for every on-air sector."""
+    grid_dem = warp_to_grid(dem, crs=crs, transform=transform, shape=shape)
+    metric = towers.to_crs(crs)
+    active = metric[(metric["status"] == "on_air") & metric["technology"].isin(radio.technologies)]
+    total = len(active)
+    if site_progress is not None:
+        site_progress(0, total)
+    callback = (lambda done: site_progress(done, total)) if site_progress is not None else None
+    result = signal_from_towers(
+        metric, grid_dem, params=radio, thresholds=thresholds, diagnostics=diagnostics, progress=callback
+    )
+    return result, grid_dem
+
+
+def run_signal(
+    towers_path: str | Path,
+    dem_path: str | Path,
+    out_dir: str | Path,
+    *,
+    radio: RadioParams | None = None,
+    thresholds: Thresholds | None = None,
+    working_crs: str | None = None,
+    diagnostics: bool = False,
+    overwrite: bool = False,
+    site_progress: SiteProgress | None = None,
+) -> RunResult:
+    """Compute signal rasters from a tower file and a DEM alone (``coverage-gaps signal``).
+
+    The grid covers the towers plus ``max_radius_km``, within the DEM, in ``working_crs``
+    (default: the UTM zone of the towers).
+    """
+    radio = radio or RadioParams()
+    thresholds = thresholds or Thresholds()
+    out = Path(out_dir)
+    if out.exists() and not overwrite:
+        raise OutputExistsError(
+            f"output folder {out.resolve()} already exists; pass --overwrite to replace it"
+        )
+    towers = read_towers(towers_path)
+    dem = read_dem(dem_path)
+    crs = working_crs_for([towers], working_crs)
+    transform, shape = analysis_grid([towers], dem, crs, radio)
+    result, _ = compute_signal(
+        towers,
+        dem,
+        crs=crs,
+        transform=transform,
+        shape=shape,
+        radio=radio,
+        thresholds=thresholds,
+        diagnostics=diagnostics,
+        site_progress=site_progress,
+    )
+    with atomic_output_dir(out, overwrite=overwrite, protect=[Path(towers_path), Path(dem_path)]) as tmp:
+        files = write_signal(result, tmp, diagnostics=diagnostics)
+    final = out.resolve()
+    report = ValidationReport(Project(Path(towers_path), "signal", working_crs, {}), [], None)
+    return RunResult(final, [final / Path(f).name for f in files], report)
+
+
 def run(
     project_path: str | Path,
     out_dir: str | Path,
     *,
     overwrite: bool = False,
+    diagnostics: bool = False,
     progress: Callable[[str], None] | None = None,
+    site_progress: SiteProgress | None = None,
 ) -> RunResult:
     """Validate a project and write its outputs to ``out_dir``.
 
     Writes ``inputs.gpkg`` (the validated layers in the working CRS, without any
-    reporter detail) and ``summary.json`` / ``summary.md``.
+    reporter detail), ``signal/`` (RSRP rasters per technology and operator) and
+    ``summary.json`` / ``summary.md``.
 
     Raises
     ------
@@ -346,9 +454,26 @@ def run(
                 continue
             _shareable(layer.to_crs(crs)).to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
         files.append(gpkg)
+        transform, shape = analysis_grid([layers.villages, layers.communes], layers.dem, crs, project.radio)
+        say(f"computing signal on a {shape[1]} x {shape[0]} grid of {project.radio.resolution_m:g} m")
+        signal, _grid_dem = compute_signal(
+            layers.towers,
+            layers.dem,
+            crs=crs,
+            transform=transform,
+            shape=shape,
+            radio=project.radio,
+            thresholds=project.thresholds,
+            diagnostics=diagnostics,
+            site_progress=site_progress,
+        )
+        say("writing signal rasters")
+        signal_dir = tmp / "signal"
+        signal_dir.mkdir()
+        files += [Path(f) for f in write_signal(signal, signal_dir, diagnostics=diagnostics)]
         files += _write_summary(tmp, report, layers, files)
     final = Path(out).resolve()
-    return RunResult(final, [final / f.name for f in files], report)
+    return RunResult(final, [final / f.relative_to(tmp) for f in files], report)
 
 
 def demo_project_path() -> Path:

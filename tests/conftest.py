@@ -25,6 +25,30 @@ def demo_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def fast_demo(demo_copy: Path) -> Path:
+    """The demo project on a coarse grid (120 m, 10 km radius) for quick end-to-end tests."""
+    text = demo_copy.read_text(encoding="utf-8")
+    text = text.replace("resolution_m = 30", "resolution_m = 120").replace(
+        "max_radius_km = 20", "max_radius_km = 10"
+    )
+    demo_copy.write_text(text, encoding="utf-8")
+    return demo_copy
+
+
+@pytest.fixture(scope="session")
+def demo_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Run `coverage-gaps demo` once per session (the README's first command) and return its folder."""
+    from click.testing import CliRunner
+
+    from coverage.cli import main
+
+    out = tmp_path_factory.mktemp("demo") / "demo-output"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture
 def communes() -> gpd.GeoDataFrame:
     """Two 10 km square communes side by side in UTM 48N near Thái Nguyên."""
     x0, y0 = 580_000.0, 2_380_000.0

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+import rasterio
 from click.testing import CliRunner
 
 import coverage
@@ -57,31 +59,74 @@ def test_bad_project_file_exit_2(runner, tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_run_writes_outputs_and_refuses_to_overwrite(runner, tmp_path):
-    out = tmp_path / "out"
-    result = runner.invoke(main, ["run", str(DEMO / "project.toml"), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert str(out) in result.output
+def test_demo_writes_every_output(demo_output):
+    out = demo_output
     layers = {name for name, _ in pyogrio.list_layers(out / "inputs.gpkg")}
     assert layers == {"villages", "communes", "towers", "outages"}
     villages = gpd.read_file(out / "inputs.gpkg", layer="villages")
     assert villages.crs.to_epsg() == 32648 and len(villages) == 821
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["villages"] == 821 and summary["working_crs"] == "EPSG:32648"
+    for tech in ("4G", "5G"):
+        for op in ("any", "Viettel", "VNPT", "MobiFone"):
+            assert (out / "signal" / f"signal_{tech}_{op}.tif").exists()
+    with rasterio.open(out / "signal" / "signal_4G_any.tif") as src:
+        assert src.crs.to_epsg() == 32648 and src.res == (30.0, 30.0)
+        assert src.descriptions[:2] == ("rsrp_dbm", "serving_site")
+        rsrp = src.read(1)
+    assert np.isfinite(rsrp).mean() > 0.8
+    assert (rsrp >= -100).mean() > 0.1  # some good 4G coverage ...
+    assert (rsrp < -115).mean() > 0.1  # ... and real gaps
+
+
+def test_run_refuses_to_overwrite(runner, fast_demo, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["run", str(fast_demo), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.output
     marker = out / "summary.json"
     before = marker.read_bytes()
-    again = runner.invoke(main, ["run", str(DEMO / "project.toml"), "--out", str(out)])
+    again = runner.invoke(main, ["run", str(fast_demo), "--out", str(out)])
     assert again.exit_code == 1 and "--overwrite" in again.output
     assert marker.read_bytes() == before
-    over = runner.invoke(main, ["run", str(DEMO / "project.toml"), "--out", str(out), "--overwrite"])
+    over = runner.invoke(main, ["run", str(fast_demo), "--out", str(out), "--overwrite"])
     assert over.exit_code == 0, over.output
+    assert marker.read_bytes() != before  # replaced (new run time)
     # no temporary folders are left behind
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo", "out"]
 
 
-def test_no_personal_data_in_outputs(runner, tmp_path):
-    out = tmp_path / "out"
-    assert runner.invoke(main, ["demo", "--out", str(out)]).exit_code == 0
+def test_signal_command(runner, tmp_path):
+    out = tmp_path / "sig"
+    args = [
+        "signal",
+        "--towers",
+        str(DEMO / "towers.csv"),
+        "--dem",
+        str(DEMO / "dem" / "N21E105.hgt"),
+        "--out",
+        str(out),
+        "--resolution-m",
+        "150",
+        "--tech",
+        "4G",
+        "--max-radius-km",
+        "8",
+        "--diagnostics",
+    ]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert "signal_4G_any.tif" in names and "signal_5G_any.tif" not in names
+    with rasterio.open(out / "signal_4G_any.tif") as src:
+        assert src.descriptions == ("rsrp_dbm", "serving_site", "path_loss_db", "terrain_loss_db", "los")
+        assert src.res == (150.0, 150.0)
+    bad = runner.invoke(main, [*args[:-1], "--overwrite", "--tech", "6G"])
+    assert bad.exit_code == 2 and "expected 4G, 5G" in bad.output
+
+
+def test_no_personal_data_in_outputs(demo_output):
+    out = demo_output
     raw = pd.read_csv(DEMO / "outages.csv", dtype=str, keep_default_na=False)
     secrets = set(raw["reporter_phone"]) | set(raw["reporter_name"])
     digits = {"".join(ch for ch in s if ch.isdigit()) for s in raw["reporter_phone"]}

@@ -30,3 +30,16 @@ def test_tool_passes(args):
         [_tool(args[0]), *args[1:]], cwd=REPO, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["import numba; import coverage; coverage.signal_from_towers", "import coverage, numba; numba.njit"],
+    ids=["numba-first", "coverage-first"],
+)
+def test_numba_and_this_package_import_in_any_order(code, tmp_path):
+    """numba probes for coverage.py with `import coverage`; our package shares that name."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,159 @@
+"""Write one sector's RSRP into the best-server layers, and finish the layers.
+
+Layer state is kept in stacked arrays ``[layer, row, col]`` whose size depends on the
+grid and the number of (technology, operator) layers only, never on the number of
+sites: each sector is folded into the running best as soon as it is computed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from coverage.propagation._numba import nb
+from coverage.propagation.terrain import _excess_scalar
+
+FLOOR_RSRP_DBM = -200.0
+
+
+# Tabulated helpers (linear interpolation): excess knife-edge loss for 0 <= nu < 64 and
+# atan in degrees for 0 <= s <= 1; errors below 1e-3 dB and 1e-5 degree.
+_NU_STEP = 1.0 / 64.0
+_NU_TABLE = np.array([_excess_scalar(i * _NU_STEP) for i in range(4097)])
+_ATAN_STEP = 1.0 / 4096.0
+_ATAN_TABLE = np.degrees(np.arctan(np.arange(4098) * _ATAN_STEP))
+
+
+@nb.njit(cache=True, inline="always")
+def _excess_db(nu, table):
+    if nu <= 0.0:
+        return 0.0
+    x = nu * 64.0
+    if x >= 4096.0:
+        return _excess_scalar(nu)
+    i = int(x)
+    t = x - i
+    return table[i] * (1.0 - t) + table[i + 1] * t
+
+
+@nb.njit(cache=True, inline="always")
+def _atan_deg(s, table):
+    a = abs(s)
+    flip = a > 1.0
+    if flip:
+        a = 1.0 / a
+    x = a * 4096.0
+    i = int(x)
+    t = x - i
+    v = table[i] * (1.0 - t) + table[i + 1] * t
+    if flip:
+        v = 90.0 - v
+    return v if s >= 0.0 else -v
+
+
+@nb.njit(cache=True, parallel=True)
+def _apply_sector(
+    best,
+    serving,
+    unknown,
+    diag_pl,
+    diag_tl,
+    diag_los,
+    diagnostics,
+    layers,
+    dem,
+    r0,
+    c0,
+    radius_cells,
+    flat,
+    half,
+    samples,
+    pl_table,
+    a_h,
+    p0_db,
+    tilt_deg,
+    v_beamwidth_deg,
+    sidelobe_db,
+    front_to_back_db,
+    omni,
+    inv_sqrt_lambda,
+    site_index,
+    nu_table,
+    atan_table,
+):
+    """Fold one sector into ``layers`` over every cell within ``radius_cells``.
+
+    Per cell: nearest radial sample from the lookup table ``flat`` (into ``samples``,
+    shape ``(n_radials * (half + 2), 2)`` = (g, depression slope)), then
+    ``RSRP = p0 + A(phi, theta) - PL(rho) - L_terrain`` with PL interpolated linearly in
+    the cell-centre distance rho. Ties go to the lower ``site_index``.
+    """
+    _, rows, cols = best.shape
+    n = int(radius_cells)
+    rad2 = radius_cells * radius_cells
+    r_lo = max(0, r0 - n)
+    r_hi = min(rows - 1, r0 + n)
+    c_lo = max(0, c0 - n)
+    c_hi = min(cols - 1, c0 + n)
+    n_layers = layers.shape[0]
+    stride = half + 2
+    for row in nb.prange(r_lo, r_hi + 1):
+        dr = row - r0
+        for col in range(c_lo, c_hi + 1):
+            dc = col - c0
+            rho2 = dr * dr + dc * dc
+            if rho2 > rad2:
+                continue
+            if math.isnan(dem[row, col]):
+                continue
+            j = flat[dr + half, dc + half]
+            gv = samples[j, 0]
+            if math.isnan(gv):
+                for li in range(n_layers):
+                    unknown[layers[li], row, col] = 1
+                continue
+            rho = math.sqrt(rho2)
+            i0 = int(rho)
+            t = rho - i0
+            pl = pl_table[i0] * (1.0 - t) + pl_table[i0 + 1] * t
+            tl = _excess_db(gv * inv_sqrt_lambda, nu_table) if gv > 0.0 else 0.0
+            gain = 0.0
+            if not omni:
+                x = (_atan_deg(samples[j, 1], atan_table) - tilt_deg) / v_beamwidth_deg
+                a_v = -min(12.0 * x * x, sidelobe_db)
+                a_hk = a_h[j // stride] if rho2 > 0 else 0.0  # under the mast: no bearing
+                gain = -min(-(a_hk + a_v), front_to_back_db)
+            v = np.float32(p0_db + gain - pl - tl)
+            for li in range(n_layers):
+                lay = layers[li]
+                b = best[lay, row, col]
+                if v > b or (v == b and site_index < serving[lay, row, col]):
+                    best[lay, row, col] = v
+                    serving[lay, row, col] = site_index
+                    if diagnostics:
+                        diag_pl[lay, row, col] = pl
+                        diag_tl[lay, row, col] = tl
+                        diag_los[lay, row, col] = 1 if gv == 0.0 else 0
+
+
+def finish_layer(
+    best: np.ndarray,
+    serving: np.ndarray,
+    unknown: np.ndarray,
+    dem_nodata: np.ndarray,
+    lowest_dbm: float,
+) -> None:
+    """Turn running state into the published layer, in place.
+
+    ``best >= lowest_dbm`` is kept whatever the unknowns (covered anyway); otherwise a
+    cell with any unknown site value becomes NaN; otherwise the best known value, or
+    :data:`FLOOR_RSRP_DBM` where no site reaches. DEM nodata cells are NaN.
+    """
+    covered = best >= np.float32(lowest_dbm)
+    unresolved = (~covered) & (unknown != 0)
+    best[unresolved] = np.nan
+    unreached = np.isneginf(best)
+    best[unreached] = FLOOR_RSRP_DBM
+    best[dem_nodata] = np.nan
+    serving[np.isnan(best) | unreached] = -1

@@ -1,0 +1,353 @@
+r"""Best-server RSRP grids from a tower table over a DEM: :func:`signal_from_towers`.
+
+Model
+-----
+For every sector s and cell x within the sector's computation radius:
+
+.. math::
+
+    RSRP_s(x) = EIRP_s - 10\log_{10}(12 N_{RB}) + A_s(\varphi, \theta)
+                - PL_s(d) - L_{terrain}(x) - \sigma\Phi^{-1}(p)
+
+* :math:`PL_s` is the empirical median model picked per band (``params.model``, see
+  :func:`~coverage.propagation.pathloss.choose_model`), never below free space, with
+  antenna heights above ground; 38.901 models in their NLOS form.
+* :math:`L_{terrain}` is the *excess* Bullington knife-edge loss over the bare-earth
+  profile with effective earth radius k R: :math:`\max(0, J(\nu) - J(0))` for ν > 0.
+  The empirical models already contain the average loss of terrain around grazing
+  incidence (J(0) = 6 dB); adding only the part beyond grazing avoids double counting,
+  gives 0 dB in line of sight, and leaves flat ground equal to the empirical model.
+* :math:`A_s` is the 3GPP sector pattern; omni rows (no azimuth) are isotropic (0 dB).
+
+Each sector is computed only out to the distance where its best case (main beam, no
+terrain loss) falls below ``thresholds.lowest_dbm - params.radius_margin_db``, capped at
+``params.max_radius_km``. Sites are snapped to the centre of the DEM cell that contains
+them (error <= 0.71 cell); distances are between cell centres.
+
+Combination per cell and layer: best = max of known values; the output is best when
+best >= ``thresholds.lowest_dbm`` (covered whatever the unknowns); otherwise NaN if any
+site's value there was unknown (DEM nodata at the cell or on its path); otherwise best,
+or :data:`FLOOR_RSRP_DBM` when no site reaches the cell.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from affine import Affine
+from pyproj import CRS
+
+from coverage._errors import (
+    ConfigError,
+    CoverageWarning,
+    CRSMismatchError,
+    InputError,
+    NodataWarning,
+    Problem,
+)
+from coverage._types import Raster
+from coverage.params import RadioParams, Thresholds
+from coverage.propagation._combine import _ATAN_TABLE, _NU_TABLE, FLOOR_RSRP_DBM, _apply_sector, finish_layer
+from coverage.propagation._sites import SitePlan, pathloss_table, plan_sites
+from coverage.propagation.antenna import horizontal_gain_db
+from coverage.propagation.terrain import (
+    EARTH_RADIUS_M,
+    _lookup_table,
+    _sweep,
+    n_radials_for,
+    radial_directions,
+    used_samples,
+)
+
+__all__ = ["FLOOR_RSRP_DBM", "SignalLayer", "SignalResult", "signal_from_towers"]
+
+logger = logging.getLogger(__name__)
+_TABLE_STEP = 32  # radius buckets (cells) sharing one lookup table and radial set
+
+
+@dataclass(frozen=True, eq=False)
+class SignalLayer:
+    """Predicted signal of one (technology, operator) on the analysis grid.
+
+    Parameters
+    ----------
+    rsrp_dbm
+        Best-server RSRP, dBm, ``float32``. ``NaN`` = unknown (DEM nodata on the
+        path); :data:`FLOOR_RSRP_DBM` (-200) = below the computation floor, i.e. no
+        signal (no site reaches the cell).
+    serving_site
+        ``int32`` index into :attr:`SignalResult.sites`, -1 = none.
+    path_loss_db, terrain_loss_db
+        Serving sector's empirical path loss and excess terrain loss, dB (diagnostics).
+    los
+        Serving sector's line of sight: 1 yes, 0 no, 255 unknown (diagnostics).
+    """
+
+    rsrp_dbm: np.ndarray
+    serving_site: np.ndarray
+    path_loss_db: np.ndarray | None = None
+    terrain_loss_db: np.ndarray | None = None
+    los: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class SignalResult:
+    """Signal layers of a run with their grid, sector index and skipped rows.
+
+    Parameters
+    ----------
+    transform, crs, shape
+        The analysis grid (the DEM's).
+    layers
+        ``{(technology, operator): SignalLayer}``, plus ``(technology, "any")``.
+    sites
+        One row per computed sector; its index is the ``serving_site`` value.
+    skipped
+        Tower rows not computed, with a ``reason``.
+    warnings
+        Model-validity messages per sector.
+    """
+
+    transform: Affine
+    crs: CRS
+    shape: tuple[int, int]
+    layers: dict[tuple[str, str], SignalLayer]
+    sites: pd.DataFrame
+    skipped: pd.DataFrame
+    warnings: list[str]
+
+
+def _check_inputs(towers: pd.DataFrame, dem: Raster) -> None:
+    crs = CRS.from_user_input(dem.crs) if dem.crs is not None else None
+    if crs is None or crs.is_geographic or not crs.is_projected:
+        raise InputError(
+            [
+                Problem(
+                    "error",
+                    "dem",
+                    f"the analysis grid must be in a projected metric CRS, got {crs!r}",
+                    "reproject the DEM to a UTM zone (e.g. EPSG:32648) before computing signal",
+                )
+            ],
+            "Cannot compute signal",
+        )
+    unit = crs.axis_info[0].unit_name if crs.axis_info else ""
+    if unit not in ("metre", "meter"):
+        raise InputError(
+            [Problem("error", "dem", f"CRS unit is {unit!r}, expected metres")], "Cannot compute signal"
+        )
+    tcrs = getattr(towers, "crs", None)
+    if tcrs is None or not CRS.from_user_input(tcrs).equals(crs, ignore_axis_order=True):
+        raise CRSMismatchError(
+            [
+                Problem(
+                    "error",
+                    "towers",
+                    f"towers CRS {getattr(tcrs, 'name', tcrs)!r} differs from the DEM CRS {crs.name!r}",
+                    "reproject the towers to the analysis grid CRS (towers.to_crs(dem.crs))",
+                )
+            ],
+            "Towers and DEM are not in the same CRS",
+        )
+    t = dem.transform
+    if t.b != 0 or t.d != 0 or t.a <= 0 or t.e >= 0 or not math.isclose(t.a, -t.e, rel_tol=1e-6):
+        raise InputError(
+            [
+                Problem(
+                    "error", "dem", f"grid must be north-up with square cells, got transform {tuple(t)[:6]}"
+                )
+            ],
+            "Cannot compute signal",
+        )
+
+
+class _Tables:
+    """Lookup tables and sweep buffers per radius bucket (few distinct sizes)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple] = {}
+
+    def get(self, n_cells: int) -> tuple:
+        half = max(_TABLE_STEP, _TABLE_STEP * math.ceil(n_cells / _TABLE_STEP))
+        if half not in self._cache:
+            n_rad = n_radials_for(half)
+            dirs = radial_directions(n_rad)
+            flat = _lookup_table(half, n_rad)
+            used = used_samples(flat, half, n_rad)
+            samples = np.empty((n_rad, half + 2, 2), dtype=np.float32)
+            self._cache = {half: (half, dirs, flat, samples, used)}  # keep one: bounded memory
+        return self._cache[half]
+
+
+def _layer_keys(plan: SitePlan, technologies: Sequence[str]) -> list[tuple[str, str]]:
+    keys = []
+    for tech in technologies:
+        keys += [(tech, op) for op in plan.operators.get(tech, []) if op and op != "any"]
+        keys.append((tech, "any"))
+    return keys
+
+
+def _site_groups(sites: pd.DataFrame, res_m: float) -> list[tuple[tuple, pd.DataFrame]]:
+    """Sectors sharing a cell and antenna height share one sweep; ordered by radius bucket."""
+    if sites.empty:
+        return []
+    groups = list(sites.groupby(["row", "col", "antenna_height_m"], sort=True))
+    return sorted(groups, key=lambda kg: (math.ceil(kg[1]["radius_m"].max() / res_m / _TABLE_STEP), kg[0]))
+
+
+def _warn_skipped(skipped: pd.DataFrame) -> None:
+    if skipped.empty:
+        return
+    counts = skipped["reason"].value_counts()
+    text = ", ".join(f"{n} {reason}" for reason, n in counts.items())
+    dem_related = skipped["reason"].isin(["outside the DEM", "DEM nodata at the site"]).any()
+    warnings.warn(
+        f"{len(skipped)} on-air tower row(s) were not computed ({text}); see SignalResult.skipped.",
+        NodataWarning if dem_related else CoverageWarning,
+        stacklevel=3,
+    )
+
+
+def signal_from_towers(
+    towers: pd.DataFrame,
+    dem: Raster,
+    *,
+    params: RadioParams,
+    thresholds: Thresholds,
+    technologies: Sequence[str] | None = None,
+    diagnostics: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> SignalResult:
+    """Predict best-server RSRP per (technology, operator) over the DEM grid.
+
+    See the module docstring for the model. Runs in O(sectors x radius^2 x log h) time
+    with numba on all cores; memory depends on the grid and layer count only.
+
+    Parameters
+    ----------
+    towers
+        GeoDataFrame of Points in the DEM's CRS, one row per sector (or per omni site),
+        columns as in :data:`coverage.schema.TOWER_COLUMNS`; only ``status == "on_air"``
+        rows of the requested technologies are used.
+    dem
+        Elevation on the analysis grid (projected metric CRS, north-up, square cells,
+        ``NaN`` = nodata), metres.
+    params
+        Radio parameters.
+    thresholds
+        RSRP class limits; ``thresholds.lowest_dbm`` sets the computation radius.
+    technologies
+        Technologies to compute (``"4G"``, ``"5G"``); default ``params.technologies``.
+    diagnostics
+        Also return the serving sector's path loss, terrain loss and LoS flag.
+    progress
+        Called with the number of sectors done so far, after each site location.
+
+    Returns
+    -------
+    SignalResult
+
+    Raises
+    ------
+    InputError
+        The DEM is not in a projected metric CRS or not north-up with square cells.
+    CRSMismatchError
+        The towers are not in the DEM's CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from affine import Affine
+    >>> dem = Raster(np.zeros((4, 4), "float32"), Affine(30, 0, 0, 0, -30, 120), CRS.from_epsg(32648))
+    >>> none = gpd.GeoDataFrame({"technology": [], "status": []}, geometry=[], crs=dem.crs)
+    >>> result = signal_from_towers(none, dem, params=RadioParams(), thresholds=Thresholds())
+    >>> sorted(result.layers), float(result.layers["4G", "any"].rsrp_dbm.max())
+    ([('4G', 'any'), ('5G', 'any')], -200.0)
+    """
+    techs = tuple(params.technologies if technologies is None else technologies)
+    for tech in techs:
+        if tech not in ("4G", "5G"):
+            raise ConfigError(f"technology {tech!r} cannot be computed; expected '4G' and/or '5G'")
+    _check_inputs(towers, dem)
+    arr = np.ascontiguousarray(dem.array, dtype=np.float32)
+    res_m = abs(dem.transform.a)
+    plan = plan_sites(towers, dem, params, thresholds, techs)
+    _warn_skipped(plan.skipped)
+    if plan.messages:
+        logger.warning("%d model-validity message(s), e.g. %s", len(plan.messages), plan.messages[0])
+    keys = _layer_keys(plan, techs)
+    index = {k: i for i, k in enumerate(keys)}
+    shape3 = (len(keys), *arr.shape)
+    best = np.full(shape3, -np.inf, dtype=np.float32)
+    serving = np.full(shape3, -1, dtype=np.int32)
+    unknown = np.zeros(shape3, dtype=np.uint8)
+    dshape = shape3 if diagnostics else (1, 1, 1)
+    diag_pl = np.full(dshape, np.nan, dtype=np.float32)
+    diag_tl = np.full(dshape, np.nan, dtype=np.float32)
+    diag_los = np.full(dshape, 255, dtype=np.uint8)
+    sites = plan.sites
+    tables = _Tables()
+    curv = 1.0 / (2.0 * params.k_factor * EARTH_RADIUS_M)
+    done = 0
+    for (r0, c0, h_ant), group in _site_groups(sites, res_m):
+        n_group = math.ceil(group["radius_m"].max() / res_m)
+        half, dirs, flat, samples, used = tables.get(n_group)
+        _sweep(
+            arr,
+            int(r0),
+            int(c0),
+            float(h_ant),
+            params.receiver_height_m,
+            res_m,
+            curv,
+            dirs,
+            n_group,
+            samples,
+            used,
+        )
+        samples_flat = samples.reshape(-1, 2)
+        bearing = np.degrees(np.arctan2(dirs[:, 0] * dem.transform.a, dirs[:, 1] * dem.transform.e))
+        for idx, s in group.iterrows():
+            n_s = min(n_group, math.ceil(s["radius_m"] / res_m))
+            omni = math.isnan(s["azimuth_deg"])
+            a_h = np.zeros(1) if omni else horizontal_gain_db(
+                bearing - s["azimuth_deg"], params.horizontal_beamwidth_deg, params.front_to_back_db
+            )  # fmt: skip
+            layers = np.array([index[(s["technology"], s["operator"])], index[(s["technology"], "any")]])
+            _apply_sector(
+                best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, arr,
+                int(r0), int(c0), float(n_s), flat, half, samples_flat,
+                pathloss_table(s, n_s + 1, res_m, params), a_h, float(s["p0_db"]), float(s["tilt_deg"]),
+                params.vertical_beamwidth_deg, params.sidelobe_db, params.front_to_back_db, omni,
+                math.sqrt(s["band_mhz"] * 1e6 / 299_792_458.0), int(idx), _NU_TABLE, _ATAN_TABLE,
+            )  # fmt: skip
+        done += len(group)
+        if progress is not None:
+            progress(done)
+    nodata = np.isnan(arr)
+    layers_out: dict[tuple[str, str], SignalLayer] = {}
+    for key, li in index.items():
+        finish_layer(best[li], serving[li], unknown[li], nodata, thresholds.lowest_dbm)
+        if diagnostics:
+            none = serving[li] < 0
+            diag_pl[li][none] = np.nan
+            diag_tl[li][none] = np.nan
+            diag_los[li][none] = 255
+            layers_out[key] = SignalLayer(best[li], serving[li], diag_pl[li], diag_tl[li], diag_los[li])
+        else:
+            layers_out[key] = SignalLayer(best[li], serving[li])
+    return SignalResult(
+        transform=dem.transform,
+        crs=CRS.from_user_input(dem.crs),
+        shape=dem.shape,
+        layers=layers_out,
+        sites=sites.drop(columns=["p0_db"]),
+        skipped=plan.skipped,
+        warnings=plan.messages,
+    )
