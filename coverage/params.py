@@ -81,6 +81,11 @@ class RadioParams:
         conversion.
     subcarrier_khz_5g
         NR subcarrier spacing (30 kHz for mid-band TDD).
+    dem_void_fill_m
+        DEM voids (nodata) up to this distance from valid terrain are filled by
+        inverse-distance interpolation (GDAL ``FillNodata``) before computing, as SRTM
+        users routinely do; larger voids stay nodata and their shadow stays *unknown*.
+        0 disables filling. The number of filled cells is reported.
     horizontal_beamwidth_deg, vertical_beamwidth_deg, front_to_back_db, sidelobe_db
         Sector antenna pattern (3GPP TR 38.901 Table 7.3-1 form): 65 degrees horizontal,
         30 dB front-to-back; vertical 10 degrees and 20 dB side-lobe level are typical
@@ -100,6 +105,7 @@ class RadioParams:
     bandwidth_mhz_4g: float = 10.0
     bandwidth_mhz_5g: float = 100.0
     subcarrier_khz_5g: float = 30.0
+    dem_void_fill_m: float = 500.0
     horizontal_beamwidth_deg: float = 65.0
     vertical_beamwidth_deg: float = 10.0
     front_to_back_db: float = 30.0
@@ -118,6 +124,7 @@ class RadioParams:
         _check_range(self, "bandwidth_mhz_4g", 1.4, 20.0)
         _check_range(self, "bandwidth_mhz_5g", 5.0, 400.0)
         _check_range(self, "subcarrier_khz_5g", 15.0, 120.0)
+        _check_range(self, "dem_void_fill_m", 0.0, 10_000.0)
         _check_range(self, "horizontal_beamwidth_deg", 5.0, 360.0)
         _check_range(self, "vertical_beamwidth_deg", 1.0, 90.0)
         _check_range(self, "front_to_back_db", 0.0, 60.0)

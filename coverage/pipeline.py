@@ -35,7 +35,7 @@ from coverage._types import Raster
 from coverage.config import LayerSource, Project, load_project
 from coverage.crs import working_crs_for
 from coverage.io.layers import load_communes, load_outages, load_villages
-from coverage.io.raster import grid_for_bounds, load_dem, read_dem, warp_to_grid
+from coverage.io.raster import fill_voids, grid_for_bounds, load_dem, read_dem, warp_to_grid
 from coverage.io.signal import write_signal
 from coverage.io.towers import load_towers, read_towers
 from coverage.params import RadioParams, Thresholds
@@ -344,7 +344,18 @@ def compute_signal(
     diagnostics: bool = False,
     site_progress: SiteProgress | None = None,
 ) -> tuple[SignalResult, Raster]:
-    """Warp the DEM onto the analysis grid and predict signal for every on-air sector."""
+    """Fill small DEM voids, warp the DEM onto the analysis grid and predict signal.
+
+    Voids within ``radio.dem_void_fill_m`` of valid terrain are interpolated (logged);
+    larger ones stay nodata, so signal behind them is reported as unknown.
+    """
+    dem, n_filled = fill_voids(dem, radio.dem_void_fill_m)
+    if n_filled:
+        log.info(
+            "filled %d DEM void cells by interpolation (dem_void_fill_m = %g)",
+            n_filled,
+            radio.dem_void_fill_m,
+        )
     grid_dem = warp_to_grid(dem, crs=crs, transform=transform, shape=shape)
     metric = towers.to_crs(crs)
     active = metric[(metric["status"] == "on_air") & metric["technology"].isin(radio.technologies)]

@@ -109,3 +109,21 @@ def test_warp_to_utm_grid_keeps_nodata_as_nan():
     far_t, far_shape = grid_for_bounds((900_000, 2_385_000, 910_000, 2_395_000), 90.0)
     far = warp_to_grid(dem, crs=utm, transform=far_t, shape=far_shape)
     assert np.isnan(far.array).all()
+
+
+def test_small_voids_are_filled_large_ones_kept():
+    from coverage.io import fill_voids
+
+    dem = read_dem(HGT)
+    filled, n = fill_voids(dem, 500.0)
+    assert n == 1539 and not np.isnan(filled.array).any()
+    # filled values lie within the range of their neighbours (interpolation, not zero)
+    void = np.isnan(dem.array)
+    assert np.nanmin(filled.array[void]) > -100 and np.nanmax(filled.array[void]) < 1600
+    same, n0 = fill_voids(dem, 0.0)
+    assert n0 == 0 and same is dem
+    # a void far from any terrain stays unknown
+    arr = np.full((40, 40), np.nan, "float32")
+    arr[0, 0] = 5.0
+    big, n_big = fill_voids(type(dem)(arr, Affine(30, 0, 0, 0, -30, 0), CRS.from_epsg(32648)), 100.0)
+    assert 0 < n_big < 40 * 40 - 1 and np.isnan(big.array[-1, -1])

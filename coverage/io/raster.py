@@ -15,6 +15,7 @@ import rasterio
 from affine import Affine
 from pyproj import CRS
 from rasterio.enums import Resampling
+from rasterio.fill import fillnodata
 from rasterio.merge import merge
 from rasterio.warp import reproject
 
@@ -22,7 +23,15 @@ from coverage._errors import InputSchemaError, MissingCRSError
 from coverage._types import Raster
 from coverage._validate import Problems
 
-__all__ = ["DEM_SUFFIXES", "grid_for_bounds", "load_dem", "read_dem", "read_population", "warp_to_grid"]
+__all__ = [
+    "DEM_SUFFIXES",
+    "fill_voids",
+    "grid_for_bounds",
+    "load_dem",
+    "read_dem",
+    "read_population",
+    "warp_to_grid",
+]
 
 DEM_SUFFIXES = (".tif", ".tiff", ".hgt", ".vrt", ".img", ".asc")
 
@@ -84,9 +93,9 @@ def load_dem(path: str | Path, *, layer_name: str = "dem") -> tuple[Raster | Non
     nodata_share = float(np.isnan(array).mean())
     if nodata_share > 0.0:
         problems.warning(
-            f"{nodata_share:.2%} of the DEM is nodata (voids); "
-            "signal there is reported as unknown, not as no signal",
-            "fill voids with another DEM (e.g. Copernicus GLO-30) if they matter",
+            f"{nodata_share:.2%} of the DEM is nodata (voids); voids near terrain are interpolated "
+            "([radio] dem_void_fill_m), signal behind larger ones is reported as unknown, never as no signal",
+            "fill large voids with another DEM (e.g. Copernicus GLO-30) if they matter",
         )
     finite = array[np.isfinite(array)]
     if finite.size and (finite.min() < -500 or finite.max() > 9000):
@@ -137,6 +146,46 @@ def read_population(path: str | Path) -> Raster:
             [p for p in problems if "elevation" not in p.message], f"Cannot read population {path}"
         )
     return Raster(raster.array, raster.transform, raster.crs, name="population", source=raster.source)
+
+
+def fill_voids(raster: Raster, max_distance_m: float) -> tuple[Raster, int]:
+    """Fill nodata cells within ``max_distance_m`` of valid cells by interpolation.
+
+    Uses GDAL's inverse-distance ``FillNodata`` (no smoothing). Voids farther than
+    ``max_distance_m`` from valid cells stay NaN. Returns the new raster and the number
+    of cells filled.
+
+    Examples
+    --------
+    >>> from affine import Affine
+    >>> from pyproj import CRS
+    >>> a = np.array([[1, 1, 1], [1, np.nan, 1], [1, 1, 1]], dtype="float32")
+    >>> out, n = fill_voids(Raster(a, Affine(30, 0, 0, 0, -30, 90), CRS.from_epsg(32648)), 100.0)
+    >>> n, float(out.array[1, 1])
+    (1, 1.0)
+    """
+    voids = np.isnan(raster.array)
+    if max_distance_m <= 0 or not voids.any():
+        return raster, 0
+    res_x, res_y = raster.resolution
+    # metres per pixel: degrees are converted at the equatorial length of a degree
+    pixel_m = min(res_x, res_y) * (111_320.0 if raster.crs.is_geographic else 1.0)
+    search_px = max(1, math.ceil(max_distance_m / pixel_m))
+    valid = (~voids).astype("uint8")
+    filled = fillnodata(
+        np.where(voids, 0.0, raster.array).astype("float32"),
+        mask=valid,
+        max_search_distance=search_px,
+        smoothing_iterations=0,
+    )
+    # FillNodata leaves unreachable cells at their input value; a 0/1 marker finds them.
+    marker = fillnodata(
+        valid.astype("float32"), mask=valid, max_search_distance=search_px, smoothing_iterations=0
+    )
+    still = voids & (marker < 0.5)
+    out = np.where(still, np.nan, filled).astype("float32")
+    n_filled = int((voids & ~still).sum())
+    return Raster(out, raster.transform, raster.crs, name=raster.name, source=raster.source), n_filled
 
 
 def grid_for_bounds(
