@@ -1,0 +1,211 @@
+"""Vietnamese and English labels of the web map (DOMAIN.md §1.1, §3.4: Vietnamese first)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ["LANGUAGES", "Lang", "labels"]
+
+Lang = Literal["vi", "en"]
+LANGUAGES: tuple[str, ...] = ("vi", "en")
+
+_VI: dict[str, str] = {
+    "title": "Vùng lõm sóng di động theo thôn/bản",
+    # village classes (gaps.CLASSES)
+    "class.none": "Trắng sóng",
+    "class.weak": "Lõm sóng / sóng yếu",
+    "class.good": "Có sóng tốt",
+    "class.no_data": "Không có dữ liệu",
+    # layers
+    "layer.hillshade": "Địa hình (bóng đồi, ngoại tuyến)",
+    "layer.osm": "Bản đồ nền OpenStreetMap (cần Internet)",
+    "layer.communes": "Ranh giới xã",
+    "layer.villages": "Thôn/bản theo sóng {tech}",
+    "layer.rsrp": "Cường độ tín hiệu {tech} (RSRP)",
+    "layer.rsrp_op": "Cường độ tín hiệu {tech} {operator} (RSRP)",
+    "layer.gaps": "Vùng lõm sóng {tech}",
+    "layer.towers": "Trạm BTS {operator} {tech}",
+    "layer.outages": "Phản ánh mất sóng",
+    # legend
+    "legend.villages": "Thôn/bản (sóng {tech} tại trung tâm)",
+    "legend.rsrp": "Cường độ tín hiệu RSRP (dBm)",
+    "legend.no_signal": "Không có sóng (ngoài vùng phủ mọi trạm)",
+    "legend.no_data": "Không có dữ liệu (thiếu địa hình)",
+    "legend.thresholds": (
+        "Ngưỡng {tech}: tốt ≥ {good} dBm; yếu {weak}…{good} dBm; dưới {weak} dBm: trắng sóng"
+    ),
+    "legend.towers": "Trạm BTS (hình quạt = hướng anten)",
+    "legend.rank": "Số = thứ tự ưu tiên",
+    "legend.gaps": "Vùng lõm sóng",
+    "legend.outages": "Phản ánh mất sóng",
+    # popups
+    "f.village_id": "Mã thôn",
+    "f.village": "Thôn/bản",
+    "f.commune": "Xã",
+    "f.province": "Tỉnh",
+    "f.population": "Dân số",
+    "f.households": "Số hộ",
+    "f.rank": "Thứ tự ưu tiên",
+    "f.score": "Điểm ưu tiên",
+    "f.recommended_action": "Đề xuất",
+    "f.funding_route": "Nguồn vốn",
+    "f.status": "Trạng thái",
+    "f.operator": "Nhà mạng",
+    "f.any": "Tốt nhất (mọi nhà mạng)",
+    "f.rsrp_centre": "RSRP tại trung tâm {tech}",
+    "f.covered_share": "Tỷ lệ diện tích có sóng {tech}",
+    "f.dist_site": "Khoảng cách tới trạm {tech} gần nhất",
+    "f.has_grid_power": "Có điện lưới",
+    "f.extremely_difficult": "Thôn/xã đặc biệt khó khăn",
+    "f.schools": "Trường học",
+    "f.health_stations": "Trạm y tế",
+    "f.site_id": "Mã trạm",
+    "f.sector_id": "Mã sector",
+    "f.technology": "Công nghệ",
+    "f.band_mhz": "Băng tần (MHz)",
+    "f.azimuth_deg": "Hướng anten (độ)",
+    "f.antenna_height_m": "Độ cao anten (m)",
+    "f.tower_status": "Trạng thái trạm",
+    "f.power_source": "Nguồn điện",
+    "f.kind": "Loại phản ánh",
+    "f.reported_at": "Ngày phản ánh",
+    "f.class": "Loại",
+    "f.area_km2": "Diện tích (km²)",
+    "f.gap_population": "Dân số trong vùng",
+    "f.commune_code": "Mã xã",
+    "yes": "Có",
+    "no": "Không",
+    "omni": "Vô hướng",
+    "kind.no_signal": "Mất sóng",
+    "kind.weak": "Sóng yếu",
+    "kind.no_data": "Không truy cập được dữ liệu",
+    "kind.power_cut": "Mất điện trạm",
+    "status.on_air": "Đang phát sóng",
+    "status.planned": "Quy hoạch",
+    "status.down": "Ngừng hoạt động",
+    "pstatus.predicted_gap": "Lõm sóng (theo mô phỏng)",
+    "pstatus.reported_gap": "Lõm sóng (có phản ánh)",
+    "pstatus.power_outage": "Trạm mất điện",
+    "pstatus.covered": "Đã có sóng",
+    "action.new_site": "Xây trạm BTS mới",
+    "action.restore_power": "Khôi phục nguồn điện trạm",
+    "action.investigate_outage": "Kiểm tra sự cố mất sóng",
+    "action.upgrade_to_5g": "Nâng cấp lên 5G",
+    "action.none": "Không cần",
+    "route.power_first": "Cấp điện trước (lưới điện hoặc điện mặt trời)",
+    "route.vtf": "Quỹ Dịch vụ viễn thông công ích (VTF)",
+    "route.operator": "Doanh nghiệp viễn thông tự đầu tư",
+    "route.unknown_power": "Chưa rõ tình trạng điện",
+    "route.none": "Không",
+    "f.responsible_operator": "Nhà mạng phụ trách",
+    "f.cost_vnd": "Chi phí ước tính (VNĐ)",
+    "search": "Tìm thôn/bản…",
+    "search.none": "Không tìm thấy",
+}
+
+_EN: dict[str, str] = {
+    "title": "Mobile dead zones by village",
+    "class.none": "No signal",
+    "class.weak": "Weak signal",
+    "class.good": "Good signal",
+    "class.no_data": "No data",
+    "layer.hillshade": "Terrain (hillshade, offline)",
+    "layer.osm": "OpenStreetMap basemap (needs Internet)",
+    "layer.communes": "Commune boundaries",
+    "layer.villages": "Villages by {tech} signal",
+    "layer.rsrp": "{tech} signal strength (RSRP)",
+    "layer.rsrp_op": "{tech} {operator} signal strength (RSRP)",
+    "layer.gaps": "{tech} gap areas",
+    "layer.towers": "{operator} {tech} sites",
+    "layer.outages": "Outage reports",
+    "legend.villages": "Villages ({tech} signal at the centre)",
+    "legend.rsrp": "Signal strength RSRP (dBm)",
+    "legend.no_signal": "No signal (out of reach of every site)",
+    "legend.no_data": "No data (terrain missing)",
+    "legend.thresholds": "{tech} classes: good ≥ {good} dBm; weak {weak}…{good} dBm; below {weak} dBm: none",
+    "legend.towers": "Sites (wedge = antenna direction)",
+    "legend.rank": "Number = priority rank",
+    "legend.gaps": "Gap areas",
+    "legend.outages": "Outage reports",
+    "f.village_id": "Village id",
+    "f.village": "Village",
+    "f.commune": "Commune",
+    "f.province": "Province",
+    "f.population": "Population",
+    "f.households": "Households",
+    "f.rank": "Priority rank",
+    "f.score": "Priority score",
+    "f.recommended_action": "Recommended action",
+    "f.funding_route": "Funding route",
+    "f.status": "Status",
+    "f.operator": "Operator",
+    "f.any": "Best (any operator)",
+    "f.rsrp_centre": "{tech} RSRP at the centre",
+    "f.covered_share": "{tech} covered area share",
+    "f.dist_site": "Distance to the nearest {tech} site",
+    "f.has_grid_power": "Grid power",
+    "f.extremely_difficult": "Extremely difficult village/commune",
+    "f.schools": "Schools",
+    "f.health_stations": "Health stations",
+    "f.site_id": "Site id",
+    "f.sector_id": "Sector id",
+    "f.technology": "Technology",
+    "f.band_mhz": "Band (MHz)",
+    "f.azimuth_deg": "Azimuth (degrees)",
+    "f.antenna_height_m": "Antenna height (m)",
+    "f.tower_status": "Site status",
+    "f.power_source": "Power source",
+    "f.kind": "Report type",
+    "f.reported_at": "Reported on",
+    "f.class": "Class",
+    "f.area_km2": "Area (km²)",
+    "f.gap_population": "Population inside",
+    "f.commune_code": "Commune code",
+    "yes": "Yes",
+    "no": "No",
+    "omni": "Omni",
+    "kind.no_signal": "No signal",
+    "kind.weak": "Weak signal",
+    "kind.no_data": "No mobile data",
+    "kind.power_cut": "Site power cut",
+    "status.on_air": "On air",
+    "status.planned": "Planned",
+    "status.down": "Down",
+    "pstatus.predicted_gap": "Gap (modelled)",
+    "pstatus.reported_gap": "Gap (reported)",
+    "pstatus.power_outage": "Site without power",
+    "pstatus.covered": "Covered",
+    "action.new_site": "Build a new site",
+    "action.restore_power": "Restore site power",
+    "action.investigate_outage": "Investigate the outage",
+    "action.upgrade_to_5g": "Upgrade to 5G",
+    "action.none": "None needed",
+    "route.power_first": "Power first (grid extension or solar)",
+    "route.vtf": "Public-utility telecom fund (VTF)",
+    "route.operator": "Operator investment",
+    "route.unknown_power": "Grid power unknown",
+    "route.none": "None",
+    "f.responsible_operator": "Responsible operator",
+    "f.cost_vnd": "Estimated cost (VND)",
+    "search": "Find a village…",
+    "search.none": "Not found",
+}
+
+_LABELS: dict[str, dict[str, str]] = {"vi": _VI, "en": _EN}
+
+
+def labels(lang: str) -> dict[str, str]:
+    """Return the label table of ``lang`` (``"vi"`` or ``"en"``).
+
+    Examples
+    --------
+    >>> labels("vi")["class.none"], labels("en")["class.none"]
+    ('Trắng sóng', 'No signal')
+    >>> labels("fr")
+    Traceback (most recent call last):
+    ...
+    ValueError: `lang` was 'fr' but is expected to be one of ['vi', 'en']
+    """
+    if lang not in _LABELS:
+        raise ValueError(f"`lang` was {lang!r} but is expected to be one of {list(LANGUAGES)}")
+    return _LABELS[lang]
