@@ -81,6 +81,7 @@ def _apply_sector(
     site_index,
     nu_table,
     atan_table,
+    sample_loss=None,
 ):
     """Fold one sector into ``layers`` over every cell within ``radius_cells``.
 
@@ -88,6 +89,10 @@ def _apply_sector(
     shape ``(n_radials * (half + 2), 2)`` = (g, depression slope)), then
     ``RSRP = p0 + A(phi, theta) - PL(rho) - L_terrain`` with PL interpolated linearly in
     the cell-centre distance rho. Ties go to the lower ``site_index``.
+
+    ``sample_loss`` (ITM, flat like ``samples``) replaces ``PL + L_terrain`` by the
+    loss at the cell's radial sample i, moved to the cell distance by the free-space
+    term ``20 log10(rho / i)``; no Bullington excess is added (ITM models terrain).
     """
     _, rows, cols = best.shape
     n = int(radius_cells)
@@ -114,10 +119,21 @@ def _apply_sector(
                     unknown[layers[li], row, col] = 1
                 continue
             rho = math.sqrt(rho2)
-            i0 = int(rho)
-            t = rho - i0
-            pl = pl_table[i0] * (1.0 - t) + pl_table[i0 + 1] * t
-            tl = _excess_db(gv * inv_sqrt_lambda, nu_table) if gv > 0.0 else 0.0
+            if sample_loss is not None:  # ITM: loss per radial sample, no Bullington excess
+                pl = sample_loss[j]
+                i_s = j % stride
+                if i_s > 0:
+                    pl += 20.0 * math.log10(rho / i_s)
+                tl = 0.0
+                if math.isnan(pl):
+                    for li in range(n_layers):
+                        unknown[layers[li], row, col] = 1
+                    continue
+            else:
+                i0 = int(rho)
+                t = rho - i0
+                pl = pl_table[i0] * (1.0 - t) + pl_table[i0 + 1] * t
+                tl = _excess_db(gv * inv_sqrt_lambda, nu_table) if gv > 0.0 else 0.0
             gain = 0.0
             if not omni:
                 x = (_atan_deg(samples[j, 1], atan_table) - tilt_deg) / v_beamwidth_deg

@@ -13,6 +13,8 @@ from coverage._errors import ConfigError
 from coverage._types import Raster
 from coverage.params import RadioParams, Thresholds
 from coverage.propagation.budget import location_margin_db, rsrp_offset_db
+from coverage.propagation.itm._grid import smooth_earth_loss_db
+from coverage.propagation.itm._params import ItmParams
 from coverage.propagation.pathloss import choose_model, model_loss_db, validity_messages
 
 SITE_COLUMNS = [
@@ -61,10 +63,18 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def _distance_loss_db(model, d, band_mhz, h_ant, params: RadioParams) -> np.ndarray:
+    if model == "itm":  # smooth-earth ITM: radius sizing only, cells use the terrain profile
+        return smooth_earth_loss_db(d, band_mhz, h_ant, params.receiver_height_m, ItmParams())
+    return model_loss_db(model, d, band_mhz, h_ant, params.receiver_height_m, params.environment)
+
+
 def pathloss_table(row: pd.Series, n_samples: int, res_m: float, params: RadioParams) -> np.ndarray:
     """Path loss at sample distances ``i * res_m`` for ``i = 0..n_samples`` (i = 0 at half a cell)."""
     d = np.arange(n_samples + 1, dtype=np.float64) * res_m
     d[0] = 0.5 * res_m
+    if row["model"] == "itm":
+        return _distance_loss_db("itm", d, row["band_mhz"], row["antenna_height_m"], params)
     return model_loss_db(
         row["model"],
         d,
@@ -80,9 +90,7 @@ def _radius_m(
 ) -> float:
     n_max = max(1, math.ceil(params.max_radius_km * 1000.0 / res_m))
     d = np.arange(1, n_max + 1, dtype=np.float64) * res_m
-    loss = model_loss_db(
-        model, d, row["band_mhz"], row["antenna_height_m"], params.receiver_height_m, params.environment
-    )
+    loss = _distance_loss_db(model, d, row["band_mhz"], row["antenna_height_m"], params)
     ok = np.nonzero(p0_db - loss >= limit_dbm)[0]
     if ok.size == 0:
         return res_m
@@ -154,7 +162,12 @@ def plan_sites(
         except ConfigError as exc:
             skip(str(exc))
             continue
-        model = choose_model(rec["band_mhz"], params.environment, params.model)
+        # ITM (issue 7) needs the terrain: the grid engine runs it per radial, not choose_model
+        model = (
+            "itm"
+            if params.model == "itm"
+            else choose_model(rec["band_mhz"], params.environment, params.model)
+        )
         geo = {"band_mhz": rec["band_mhz"], "antenna_height_m": h}
         p0 = eirp + offset - margin
         radius = _radius_m(p0, model, geo, res_m, params, limit_dbm)
@@ -187,6 +200,8 @@ def plan_sites(
         sites = sites.loc[order].reset_index(drop=True)
     messages = []
     for s in sites.itertuples():
+        if s.model == "itm":  # ITM reports its own warnings per site (grid engine)
+            continue
         for msg in validity_messages(
             s.model, s.band_mhz, s.radius_m, s.antenna_height_m, params.receiver_height_m
         ):

@@ -56,6 +56,8 @@ from coverage.params import RadioParams, Thresholds
 from coverage.propagation._combine import _ATAN_TABLE, _NU_TABLE, FLOOR_RSRP_DBM, _apply_sector, finish_layer
 from coverage.propagation._sites import SitePlan, pathloss_table, plan_sites
 from coverage.propagation.antenna import horizontal_gain_db
+from coverage.propagation.itm import ItmParams
+from coverage.propagation.itm._grid import itm_radial_loss_db
 from coverage.propagation.terrain import (
     EARTH_RADIUS_M,
     _lookup_table,
@@ -223,6 +225,7 @@ def signal_from_towers(
     technologies: Sequence[str] | None = None,
     diagnostics: bool = False,
     progress: Callable[[int], None] | None = None,
+    itm_params: ItmParams | None = None,
 ) -> SignalResult:
     """Predict best-server RSRP per (technology, operator) over the DEM grid.
 
@@ -248,6 +251,11 @@ def signal_from_towers(
         Also return the serving sector's path loss, terrain loss and LoS flag.
     progress
         Called with the number of sectors done so far, after each site location.
+    itm_params
+        Longley-Rice parameters when ``params.model == "itm"`` (default
+        :class:`~coverage.propagation.itm.ItmParams`). ITM then replaces the empirical
+        loss and the Bullington excess per cell (:mod:`coverage.propagation.itm`), and
+        its warnings are added to :attr:`SignalResult.warnings` per sector.
 
     Returns
     -------
@@ -294,6 +302,7 @@ def signal_from_towers(
     sites = plan.sites
     tables = _Tables()
     curv = 1.0 / (2.0 * params.k_factor * EARTH_RADIUS_M)
+    messages = list(plan.messages)
     done = 0
     for (r0, c0, h_ant), group in _site_groups(sites, res_m):
         n_group = math.ceil(group["radius_m"].max() / res_m)
@@ -313,6 +322,7 @@ def signal_from_towers(
         )
         samples_flat = samples.reshape(-1, 2)
         bearing = np.degrees(np.arctan2(dirs[:, 0] * dem.transform.a, dirs[:, 1] * dem.transform.e))
+        itm_cache: dict[float, tuple[np.ndarray, list[str]]] = {}  # per band: ITM loss per radial sample
         for idx, s in group.iterrows():
             n_s = min(n_group, math.ceil(s["radius_m"] / res_m))
             omni = math.isnan(s["azimuth_deg"])
@@ -320,12 +330,23 @@ def signal_from_towers(
                 bearing - s["azimuth_deg"], params.horizontal_beamwidth_deg, params.front_to_back_db
             )  # fmt: skip
             layers = np.array([index[(s["technology"], s["operator"])], index[(s["technology"], "any")]])
+            sample_loss = None
+            if s["model"] == "itm":  # issue 7: Longley-Rice along the radials
+                if s["band_mhz"] not in itm_cache:
+                    itm_cache[s["band_mhz"]] = itm_radial_loss_db(
+                        arr, int(r0), int(c0), tx_height_m=float(h_ant), rx_height_m=params.receiver_height_m,
+                        freq_mhz=float(s["band_mhz"]), step_m=res_m, dirs=dirs, n_samples=n_group, used=used,
+                        params=itm_params or ItmParams(),
+                    )  # fmt: skip
+                sample_loss = itm_cache[s["band_mhz"]][0].reshape(-1)
+                sector = f"site {s['site_id']}/{s['sector_id'] or '-'}"
+                messages += [f"{sector}: {m}" for m in itm_cache[s["band_mhz"]][1]]
             _apply_sector(
                 best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, arr,
                 int(r0), int(c0), float(n_s), flat, half, samples_flat,
                 pathloss_table(s, n_s + 1, res_m, params), a_h, float(s["p0_db"]), float(s["tilt_deg"]),
                 params.vertical_beamwidth_deg, params.sidelobe_db, params.front_to_back_db, omni,
-                math.sqrt(s["band_mhz"] * 1e6 / 299_792_458.0), int(idx), _NU_TABLE, _ATAN_TABLE,
+                math.sqrt(s["band_mhz"] * 1e6 / 299_792_458.0), int(idx), _NU_TABLE, _ATAN_TABLE, sample_loss,
             )  # fmt: skip
         done += len(group)
         if progress is not None:
@@ -349,5 +370,5 @@ def signal_from_towers(
         layers=layers_out,
         sites=sites.drop(columns=["p0_db"]),
         skipped=plan.skipped,
-        warnings=plan.messages,
+        warnings=messages,
     )

@@ -440,7 +440,10 @@ def choose_model(freq_mhz: float, environment: str, model: str = "auto") -> str:
     'uma'
     """
     if model == "itm":
-        raise ConfigError("model 'itm' is not available in the grid engine; use 'auto' or an empirical model")
+        raise ConfigError(
+            "model 'itm' is not an empirical distance model: it needs the terrain profile "
+            "(coverage.propagation.itm; the grid engine runs it when RadioParams.model == 'itm')"
+        )
     if model != "auto":
         if model not in MODEL_RANGES:
             raise ConfigError(f"model was {model!r} but is expected to be one of {['auto', *MODEL_RANGES]}")
