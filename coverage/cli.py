@@ -19,8 +19,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 import coverage
 from coverage._errors import ConfigError, CoverageError
+from coverage.config import load_project
+from coverage.history import default_store_path, import_outages, list_runs
 from coverage.params import RadioParams
-from coverage.pipeline import demo_project_path, run, run_signal, validate_project
+from coverage.pipeline import demo_project_path, run, run_map, run_signal, validate_project
+from coverage.report import parse_period, write_report
 
 __all__ = ["main"]
 
@@ -121,9 +124,26 @@ def _report(result) -> None:
     click.echo(f"Outputs written to {result.out_dir}:")
     for f in result.files:
         click.echo(f"  {f}")
+    pointers = (
+        ("priority.xlsx", "Priority list"),
+        ("priority.csv", "Priority list (CSV)"),
+        ("map.html", "Map (open in a browser; works offline)"),
+    )
+    for name, label in pointers:
+        found = result.file(name)
+        if found is not None:
+            click.echo(f"{label}: {found}")
 
 
-def _run(project: Path, out_dir: Path, overwrite: bool, diagnostics: bool = False) -> None:
+def _run(
+    project: Path,
+    out_dir: Path,
+    overwrite: bool,
+    diagnostics: bool = False,
+    lang: str = "vi",
+    store: Path | None = None,
+    record_history: bool = True,
+) -> None:
     try:
         with _site_bar() as bar:
             result = run(
@@ -131,6 +151,9 @@ def _run(project: Path, out_dir: Path, overwrite: bool, diagnostics: bool = Fals
                 out_dir,
                 overwrite=overwrite,
                 diagnostics=diagnostics,
+                lang=lang,
+                history_store=store,
+                record_history=record_history,
                 progress=lambda m: click.echo(f"… {m}", err=True),
                 site_progress=bar,
             )
@@ -143,6 +166,19 @@ def _run(project: Path, out_dir: Path, overwrite: bool, diagnostics: bool = Fals
 diagnostics_option = click.option(
     "--diagnostics", is_flag=True, help="Also write path loss, terrain loss and line of sight bands."
 )
+store_option = click.option(
+    "--store",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="History store (default: <project>.history.sqlite beside the project file).",
+)
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(["vi", "en"]),
+    default="vi",
+    show_default=True,
+    help="Language of the web map.",
+)
 
 
 @main.command("run")
@@ -150,9 +186,26 @@ diagnostics_option = click.option(
 @out_option
 @overwrite_option
 @diagnostics_option
-def run_command(project: Path, out_dir: Path, overwrite: bool, diagnostics: bool) -> None:
-    """Validate PROJECT.toml and write every output into --out."""
-    _run(project, out_dir, overwrite, diagnostics)
+@lang_option
+@store_option
+@click.option("--no-history", is_flag=True, help="Do not record this run in the history store.")
+def run_command(
+    project: Path,
+    out_dir: Path,
+    overwrite: bool,
+    diagnostics: bool,
+    lang: str,
+    store: Path | None,
+    no_history: bool,
+) -> None:
+    """Validate PROJECT.toml and write every output into --out.
+
+    Outputs: priority.csv / priority.xlsx (the ranked village list), map.html (offline web
+    map), villages.gpkg, gaps.gpkg, unmatched_outages.csv, signal/ (RSRP rasters),
+    inputs.gpkg, summary.md / summary.json. The run is also recorded in the project's
+    history store, for `coverage-gaps history` and `coverage-gaps report`.
+    """
+    _run(project, out_dir, overwrite, diagnostics, lang, store, not no_history)
 
 
 def _technologies(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
@@ -240,7 +293,8 @@ def signal(
 @main.command()
 @out_option
 @overwrite_option
-def demo(out_dir: Path, overwrite: bool) -> None:
+@lang_option
+def demo(out_dir: Path, overwrite: bool, lang: str) -> None:
     """Run the bundled demo (real communes and SRTM of Thái Nguyên / Tuyên Quang)."""
     try:
         project = demo_project_path()
@@ -248,7 +302,99 @@ def demo(out_dir: Path, overwrite: bool) -> None:
         _fail(exc)
         return
     click.echo(f"Demo project: {project}")
-    _run(project, out_dir, overwrite)
+    _run(project, out_dir, overwrite, lang=lang, record_history=False)
+
+
+@main.command("map")
+@project_argument
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="HTML file to write.",
+)
+@lang_option
+@overwrite_option
+def map_command(project: Path, out_file: Path, lang: str, overwrite: bool) -> None:
+    """Write only the offline web map of PROJECT.toml (e.g. again in another language)."""
+    try:
+        with _site_bar() as bar:
+            path = run_map(
+                project, out_file, lang=lang, overwrite=overwrite,
+                progress=lambda m: click.echo(f"… {m}", err=True), site_progress=bar,
+            )  # fmt: skip
+    except (CoverageError, ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    click.echo(f"Map (open in a browser; works offline): {path}")
+
+
+@main.command("import-outages")
+@project_argument
+@click.argument("outages_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE")
+@store_option
+def import_outages_command(project: Path, outages_file: Path, store: Path | None) -> None:
+    """Add the outage reports of FILE to the project's history (new, corrected, or already known).
+
+    FILE uses the outage schema (and the column mapping of the project's outages layer).
+    Reporter names and phones are kept apart from every shareable table and never exported.
+    """
+    try:
+        src = load_project(project).inputs.get("outages")
+        kw = {k: getattr(src, k) for k in ("crs", "x_column", "y_column", "columns")} if src else {}
+        result = import_outages(store or default_store_path(project), outages_file, **kw)
+    except (CoverageError, ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    click.echo(
+        f"{outages_file}: {result.rows_read} reports: {result.added} new, {result.corrected} corrected, "
+        f"{result.unchanged} already in the history"
+    )
+
+
+def _period(ctx: click.Context, param: click.Parameter, value: str) -> object:
+    try:
+        return parse_period(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+
+
+@main.command("report")
+@project_argument
+@click.option(
+    "--period", required=True, callback=_period, help="Quarter (2026-Q3) or month (2026-09), Viet Nam time."
+)
+@out_option
+@overwrite_option
+@store_option
+def report_command(project: Path, period: object, out_dir: Path, overwrite: bool, store: Path | None) -> None:
+    """Write the monthly/quarterly progress report (Excel, HTML, charts) from the history."""
+    try:
+        files = write_report(store or default_store_path(project), period, out_dir, overwrite=overwrite)
+    except (CoverageError, ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    click.echo("Report written:")
+    for f in files:
+        click.echo(f"  {f}")
+
+
+@main.command("history")
+@project_argument
+@store_option
+def history_command(project: Path, store: Path | None) -> None:
+    """List the runs recorded in the project's history."""
+    try:
+        runs = list_runs(store or default_store_path(project))
+    except (CoverageError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    if not len(runs):
+        click.echo("no run recorded yet")
+        return
+    runs["run_at"] = runs["run_at"].dt.tz_convert("Asia/Ho_Chi_Minh").dt.strftime("%Y-%m-%d %H:%M")
+    click.echo(runs.to_string(index=False))
 
 
 if __name__ == "__main__":  # pragma: no cover

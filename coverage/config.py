@@ -46,6 +46,7 @@ from coverage.params import (
     Thresholds,
     TowerDefaults,
 )
+from coverage.propagation.itm import ItmParams
 
 __all__ = ["LAYERS", "LayerSource", "Project", "load_project"]
 
@@ -102,6 +103,7 @@ class Project:
     working_crs: str | None
     inputs: Mapping[str, LayerSource]
     radio: RadioParams = field(default_factory=RadioParams)
+    itm: ItmParams = field(default_factory=ItmParams)
     thresholds: Thresholds = field(default_factory=Thresholds)
     tower_defaults: TowerDefaults = field(default_factory=TowerDefaults)
     gaps: GapParams = field(default_factory=GapParams)
@@ -237,7 +239,10 @@ def load_project(path: str | Path) -> Project:
                 inputs[name] = src
         elif required:
             errors.append(f'[inputs] {name} is required: add {name} = "path/to/file"')
-    radio = _dataclass_from(RadioParams, doc.get("radio", {}), "radio", errors)
+    radio_doc = dict(doc.get("radio", {})) if isinstance(doc.get("radio", {}), dict) else doc.get("radio")
+    itm_doc = radio_doc.pop("itm", {}) if isinstance(radio_doc, dict) else {}
+    radio = _dataclass_from(RadioParams, radio_doc, "radio", errors)
+    itm = _dataclass_from(ItmParams, itm_doc, "radio.itm", errors)
     th_doc = doc.get("thresholds", {})
     _unknown(th_doc, ["4G", "5G"], "thresholds", errors)
     defaults = Thresholds()
@@ -269,6 +274,7 @@ def load_project(path: str | Path) -> Project:
         working_crs=meta.get("working_crs"),
         inputs=inputs,
         radio=radio,
+        itm=itm,
         thresholds=Thresholds(lte=lte, nr=nr),
         tower_defaults=tower_defaults,
         gaps=gaps,

@@ -34,12 +34,26 @@ from coverage._errors import InputError, OutputExistsError, Problem
 from coverage._types import Raster
 from coverage.config import LayerSource, Project, load_project
 from coverage.crs import working_crs_for
+from coverage.evidence import OutageEvidence, outage_evidence
+from coverage.gaps import VillageSignal, gaps_from_signal, village_signal
+from coverage.history import default_store_path, input_checksums, record_run
 from coverage.io.layers import load_communes, load_outages, load_villages
-from coverage.io.raster import fill_voids, grid_for_bounds, load_dem, read_dem, warp_to_grid
+from coverage.io.raster import fill_voids, grid_for_bounds, load_dem, read_dem, warp_population, warp_to_grid
 from coverage.io.signal import write_signal
 from coverage.io.towers import load_towers, read_towers
+from coverage.io.webmap import write_map
+from coverage.maps import gap_map, map_html
+from coverage.outputs import (
+    write_gaps_gpkg,
+    write_priority_csv,
+    write_priority_xlsx,
+    write_unmatched_outages_csv,
+    write_villages_gpkg,
+)
 from coverage.params import RadioParams, Thresholds
+from coverage.priority import operator_requests, priority_summary, priority_table
 from coverage.propagation import SignalResult, signal_from_towers
+from coverage.propagation.itm import ItmParams
 
 __all__ = [
     "InputLayers",
@@ -50,6 +64,7 @@ __all__ = [
     "compute_signal",
     "demo_project_path",
     "run",
+    "run_map",
     "run_signal",
     "validate_project",
 ]
@@ -98,11 +113,157 @@ class ValidationReport:
 
 @dataclass
 class RunResult:
-    """Where a run wrote its outputs."""
+    """Where a run wrote its outputs, and the main tables for notebooks."""
 
     out_dir: Path
     files: list[Path]
     report: ValidationReport
+    priority: pd.DataFrame | None = None
+    signal: SignalResult | None = None
+    run_id: int | None = None
+
+    def file(self, name: str) -> Path | None:
+        """Return the output file called ``name`` (e.g. ``"priority.xlsx"``), if written."""
+        return next((f for f in self.files if f.name == name), None)
+
+
+@dataclass
+class Analysis:
+    """Everything computed from the inputs of one run (no files)."""
+
+    signal: SignalResult
+    villages: VillageSignal
+    evidence: OutageEvidence
+    priority: pd.DataFrame
+    gaps: gpd.GeoDataFrame
+    population: Raster | None
+    dem: Raster
+    towers: gpd.GeoDataFrame
+
+
+def map_page(analysis: Analysis, layers: InputLayers, project: Project, *, lang: str = "vi") -> str:
+    """Build the self-contained, offline web map of an analysis (HTML text)."""
+    crs = layers.working_crs
+    m = gap_map(
+        analysis.priority,
+        communes=layers.communes.to_crs(crs) if layers.communes is not None else None,
+        towers=analysis.towers.to_crs(crs),
+        outages=layers.outages.to_crs(crs) if layers.outages is not None else None,
+        gaps=analysis.gaps,
+        signal=analysis.signal,
+        dem=analysis.dem,
+        lang=lang,
+        title=project.name,
+        thresholds=project.thresholds,
+    )
+    return map_html(m)
+
+
+def analyse(
+    layers: InputLayers,
+    project: Project,
+    *,
+    towers: gpd.GeoDataFrame | None = None,
+    as_of: dt.datetime | None = None,
+    diagnostics: bool = False,
+    progress: Callable[[str], None] | None = None,
+    site_progress: SiteProgress | None = None,
+) -> Analysis:
+    """Run signal -> village statistics -> evidence -> priority -> gap polygons.
+
+    ``towers`` replaces ``layers.towers`` (what-if scenarios); ``as_of`` is the date
+    the outage evidence window ends (default: now).
+    """
+    say = progress or log.info
+    crs = layers.working_crs
+    towers = layers.towers if towers is None else towers
+    transform, shape = analysis_grid([layers.villages, layers.communes], layers.dem, crs, project.radio)
+    say(f"computing signal on a {shape[1]} x {shape[0]} grid of {project.radio.resolution_m:g} m")
+    signal, _grid_dem = compute_signal(
+        towers,
+        layers.dem,
+        crs=crs,
+        transform=transform,
+        shape=shape,
+        radio=project.radio,
+        thresholds=project.thresholds,
+        diagnostics=diagnostics,
+        site_progress=site_progress,
+        itm=project.itm,
+    )
+    population = None
+    if layers.population is not None:
+        population = warp_population(layers.population, crs=crs, transform=transform, shape=shape)
+    say("village statistics, outage evidence and priority")
+    villages = layers.villages.to_crs(crs)
+    towers_m = towers.to_crs(crs)
+    stats = village_signal(
+        villages,
+        signal,
+        thresholds=project.thresholds,
+        towers=towers_m,
+        population=population,
+        params=project.gaps,
+    )
+    outages = layers.outages.to_crs(crs) if layers.outages is not None else None
+    evidence = outage_evidence(
+        outages, villages, params=project.evidence, gap_params=project.gaps, as_of=as_of
+    )
+    priority = priority_table(
+        stats.wide,
+        evidence.villages,
+        weights=project.priority,
+        thresholds=project.thresholds,
+        gap_params=project.gaps,
+        evidence_params=project.evidence,
+        costs=project.costs,
+    )
+    communes = layers.communes.to_crs(crs) if layers.communes is not None else None
+    gaps = gaps_from_signal(signal, thresholds=project.thresholds, population=population, communes=communes)
+    return Analysis(signal, stats, evidence, priority, gaps, population, _grid_dem, towers)
+
+
+def write_analysis(
+    folder: Path,
+    analysis: Analysis,
+    layers: InputLayers,
+    project: Project,
+    *,
+    diagnostics: bool = False,
+    lang: str = "vi",
+) -> list[Path]:
+    """Write the signal rasters, the priority list (CSV, Excel), the map and the village and gap layers."""
+    files: list[Path] = []
+    signal_dir = folder / "signal"
+    signal_dir.mkdir()
+    files += [Path(f) for f in write_signal(analysis.signal, signal_dir, diagnostics=diagnostics)]
+    files.append(write_map(map_page(analysis, layers, project, lang=lang), folder / "map.html"))
+    pr = analysis.priority
+    files.append(write_priority_csv(pr, folder / "priority.csv"))
+    sources = {
+        name: f"{src.path.name} ({src.crs or 'CRS from file'})" for name, src in project.inputs.items()
+    }
+    files.append(
+        write_priority_xlsx(
+            pr,
+            folder / "priority.xlsx",
+            operator_lists=operator_requests(pr),
+            commune_summary=priority_summary(pr, communes=layers.communes),
+            thresholds=project.thresholds,
+            weights=project.priority,
+            evidence_params=project.evidence,
+            gap_params=project.gaps,
+            costs=project.costs,
+            data_sources=sources,
+            run_date=dt.datetime.now(dt.UTC),
+            tool_version=coverage.__version__,
+            as_of=analysis.evidence.as_of,
+        )
+    )
+    files.append(write_villages_gpkg(pr, folder / "villages.gpkg", long=analysis.villages.long))
+    files.append(write_gaps_gpkg(analysis.gaps, folder / "gaps.gpkg"))
+    files.append(write_unmatched_outages_csv(analysis.evidence.unmatched, folder / "unmatched_outages.csv"))
+    return files
 
 
 def _kw(src: LayerSource, *keys: str) -> dict:
@@ -257,7 +418,11 @@ def _shareable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _write_summary(
-    folder: Path, report: ValidationReport, layers: InputLayers, files: list[Path]
+    folder: Path,
+    report: ValidationReport,
+    layers: InputLayers,
+    files: list[Path],
+    analysis: Analysis | None = None,
 ) -> list[Path]:
     project = report.project
     vil = layers.villages
@@ -287,12 +452,15 @@ def _write_summary(
             "nodata_fraction": round(layers.dem.nodata_fraction, 6),
         },
         "warnings": [str(p) for p in report.warnings],
+        **(_analysis_summary(analysis) if analysis is not None else {}),
         "files": sorted(str(f.relative_to(folder)) for f in files),
     }
     json_path = folder / "summary.json"
     json_path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     lines = [
         f"# {project.name}",
+        "",
+        *(_analysis_lines(summary) if analysis is not None else []),
         "",
         f"coverage-gaps {coverage.__version__}, run {summary['run_at']}",
         f"Working CRS: {summary['working_crs']}",
@@ -343,6 +511,7 @@ def compute_signal(
     thresholds: Thresholds,
     diagnostics: bool = False,
     site_progress: SiteProgress | None = None,
+    itm: ItmParams | None = None,
 ) -> tuple[SignalResult, Raster]:
     """Fill small DEM voids, warp the DEM onto the analysis grid and predict signal.
 
@@ -364,7 +533,13 @@ def compute_signal(
         site_progress(0, total)
     callback = (lambda done: site_progress(done, total)) if site_progress is not None else None
     result = signal_from_towers(
-        metric, grid_dem, params=radio, thresholds=thresholds, diagnostics=diagnostics, progress=callback
+        metric,
+        grid_dem,
+        params=radio,
+        thresholds=thresholds,
+        diagnostics=diagnostics,
+        progress=callback,
+        itm_params=itm,
     )
     return result, grid_dem
 
@@ -415,12 +590,61 @@ def run_signal(
     return RunResult(final, [final / Path(f).name for f in files], report)
 
 
+def _counts(series: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in series.value_counts().sort_index().items()}
+
+
+def _analysis_summary(analysis: Analysis) -> dict:
+    pr = analysis.priority
+    out: dict = {
+        "village_status": _counts(pr["status"]),
+        "recommended_action": _counts(pr["recommended_action"]),
+        "unmatched_outage_reports": len(analysis.evidence.unmatched),
+        "skipped_sectors": len(analysis.signal.skipped),
+    }
+    for tech in ("4g", "5g"):
+        col = f"class_{tech}_any"
+        if col in pr:
+            out[f"villages_by_class_{tech}"] = _counts(pr[col])
+    top = pr.sort_values("rank").head(10)
+    out["top10"] = [
+        {
+            "rank": int(r["rank"]),
+            "village_id": str(r["village_id"]),
+            "name": str(r["name"]),
+            "action": str(r["recommended_action"]),
+        }
+        for _, r in top.iterrows()
+    ]
+    return out
+
+
+def _analysis_lines(summary: dict) -> list[str]:
+    def join(counts: dict[str, int]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in counts.items())
+
+    lines = ["## Villages"]
+    for tech in ("4g", "5g"):
+        counts = summary.get(f"villages_by_class_{tech}", {})
+        lines.append(f"- {tech.upper()} at the village centre (any operator): {join(counts)}")
+    lines.append(f"- Status: {join(summary['village_status'])}")
+    lines.append(f"- Recommended action: {join(summary['recommended_action'])}")
+    lines.append(f"- Outage reports matching no village: {summary['unmatched_outage_reports']}")
+    lines.append(f"- Sectors not computed (see signal/skipped_sites.csv): {summary['skipped_sectors']}")
+    lines += ["", "## Top 10"]
+    lines += [f"{t['rank']}. {t['name']} ({t['village_id']}): {t['action']}" for t in summary["top10"]]
+    return [*lines, ""]
+
+
 def run(
     project_path: str | Path,
     out_dir: str | Path,
     *,
     overwrite: bool = False,
     diagnostics: bool = False,
+    lang: str = "vi",
+    history_store: str | Path | None = None,
+    record_history: bool = True,
     progress: Callable[[str], None] | None = None,
     site_progress: SiteProgress | None = None,
 ) -> RunResult:
@@ -428,7 +652,11 @@ def run(
 
     Writes ``inputs.gpkg`` (the validated layers in the working CRS, without any
     reporter detail), ``signal/`` (RSRP rasters per technology and operator) and
-    ``summary.json`` / ``summary.md``.
+    ``summary.json`` / ``summary.md``, and records the run (per-village classes, score,
+    rank, action) in the project's history store (``<project>.history.sqlite`` beside
+    the project file unless ``history_store`` is given; ``record_history=False`` skips it).
+    The record is the last step inside the atomic output block, so a run that fails
+    leaves neither outputs nor a record.
 
     Raises
     ------
@@ -465,26 +693,56 @@ def run(
                 continue
             _shareable(layer.to_crs(crs)).to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
         files.append(gpkg)
-        transform, shape = analysis_grid([layers.villages, layers.communes], layers.dem, crs, project.radio)
-        say(f"computing signal on a {shape[1]} x {shape[0]} grid of {project.radio.resolution_m:g} m")
-        signal, _grid_dem = compute_signal(
-            layers.towers,
-            layers.dem,
-            crs=crs,
-            transform=transform,
-            shape=shape,
-            radio=project.radio,
-            thresholds=project.thresholds,
-            diagnostics=diagnostics,
-            site_progress=site_progress,
+        analysis = analyse(
+            layers, project, diagnostics=diagnostics, progress=say, site_progress=site_progress
         )
-        say("writing signal rasters")
-        signal_dir = tmp / "signal"
-        signal_dir.mkdir()
-        files += [Path(f) for f in write_signal(signal, signal_dir, diagnostics=diagnostics)]
-        files += _write_summary(tmp, report, layers, files)
+        say("writing the priority list, the map, village and gap layers and signal rasters")
+        files += write_analysis(tmp, analysis, layers, project, diagnostics=diagnostics, lang=lang)
+        files += _write_summary(tmp, report, layers, files, analysis)
+        run_id = None
+        if record_history:
+            store = Path(history_store) if history_store is not None else default_store_path(project.path)
+            say(f"recording the run in the history store {store}")
+            run_id = record_run(
+                store,
+                project=project,
+                villages_table=analysis.priority,
+                inputs_checksums=input_checksums(project),
+                version=coverage.__version__,
+                run_at=dt.datetime.now(dt.UTC),
+            )
     final = Path(out).resolve()
-    return RunResult(final, [final / f.relative_to(tmp) for f in files], report)
+    return RunResult(
+        final, [final / f.relative_to(tmp) for f in files], report, analysis.priority, analysis.signal, run_id
+    )
+
+
+def run_map(
+    project_path: str | Path,
+    out_file: str | Path,
+    *,
+    lang: str = "vi",
+    overwrite: bool = False,
+    progress: Callable[[str], None] | None = None,
+    site_progress: SiteProgress | None = None,
+) -> Path:
+    """Validate a project, analyse it in memory and write only the web map (``coverage-gaps map``)."""
+    say = progress or log.info
+    project = load_project(project_path)
+    out = Path(out_file)
+    if out.exists() and not overwrite:
+        raise OutputExistsError(f"{out.resolve()} already exists; pass --overwrite to replace it")
+    if out.resolve() in [p.resolve() for p in _inputs_of(project)]:
+        raise ValueError(f"{out} is an input of the project; choose another --out file")
+    say("validating inputs")
+    report = validate_project(project)
+    if not report.ok:
+        raise InputError(report.problems, f"{project.path}: the inputs have problems")
+    assert report.layers is not None
+    analysis = analyse(report.layers, project, progress=say, site_progress=site_progress)
+    say("building the map")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return write_map(map_page(analysis, report.layers, project, lang=lang), out, overwrite=overwrite)
 
 
 def demo_project_path() -> Path:

@@ -30,6 +30,7 @@ __all__ = [
     "load_dem",
     "read_dem",
     "read_population",
+    "warp_population",
     "warp_to_grid",
 ]
 
@@ -235,3 +236,47 @@ def warp_to_grid(
         resampling=Resampling[resampling],
     )
     return Raster(dst, transform, crs, name=raster.name, source=raster.source)
+
+
+def _cell_areas_m2(raster: Raster) -> np.ndarray:
+    """Area of each row's cells in m² (geographic CRS: spherical-earth formula)."""
+    rows, _cols = raster.shape
+    if not raster.crs.is_geographic:
+        res_x, res_y = raster.resolution
+        return np.full((rows, 1), res_x * res_y)
+    # A = R² · Δλ · (sin φ_top − sin φ_bottom), authalic radius 6,371,007 m
+    radius = 6_371_007.0
+    t = raster.transform
+    tops = np.radians(t.f + t.e * np.arange(rows))
+    bottoms = np.radians(t.f + t.e * (np.arange(rows) + 1))
+    area = radius**2 * np.radians(abs(t.a)) * np.abs(np.sin(tops) - np.sin(bottoms))
+    return area[:, None]
+
+
+def warp_population(raster: Raster, *, crs: CRS, transform: Affine, shape: tuple[int, int]) -> Raster:
+    """Resample a population-count raster onto a grid, preserving people.
+
+    Counts are turned into densities (people per m²), averaged onto the target grid
+    (which handles both finer and coarser targets), and multiplied by the target cell
+    area, so the total over a region is preserved up to edge effects.
+
+    Examples
+    --------
+    >>> from affine import Affine
+    >>> from pyproj import CRS
+    >>> pop = Raster(np.full((2, 2), 100.0, "float32"), Affine(100, 0, 0, 0, -100, 200), CRS.from_epsg(32648))
+    >>> fine = warp_population(pop, crs=pop.crs, transform=Affine(50, 0, 0, 0, -50, 200), shape=(4, 4))
+    >>> float(fine.array.sum()), float(fine.array[0, 0])
+    (400.0, 25.0)
+    """
+    density = Raster(
+        (raster.array / _cell_areas_m2(raster)).astype("float32"),
+        raster.transform,
+        raster.crs,
+        name="density",
+    )
+    out = warp_to_grid(density, crs=crs, transform=transform, shape=shape, resampling="average")
+    cell_m2 = abs(transform.a * transform.e)
+    return Raster(
+        (out.array * cell_m2).astype("float32"), transform, crs, name="population", source=raster.source
+    )
