@@ -172,3 +172,53 @@ def test_failed_run_leaves_nothing(runner, demo_copy, tmp_path):
     assert result.exit_code == 1
     assert "the layer is empty" in result.output
     assert not out.exists()
+
+
+def test_history_import_and_report_commands(runner, fast_demo, tmp_path):
+    store = tmp_path / "h.sqlite"
+    out = tmp_path / "run1"
+    result = runner.invoke(main, ["run", str(fast_demo), "--out", str(out), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    hist = runner.invoke(main, ["history", str(fast_demo), "--store", str(store)])
+    assert hist.exit_code == 0 and "821" in hist.output
+    outages = fast_demo.parent / "outages.csv"
+    first = runner.invoke(main, ["import-outages", str(fast_demo), str(outages), "--store", str(store)])
+    assert first.exit_code == 0, first.output
+    assert "326 reports: 326 new, 0 corrected, 0 already in the history" in first.output
+    again = runner.invoke(main, ["import-outages", str(fast_demo), str(outages), "--store", str(store)])
+    assert "0 new, 0 corrected, 326 already in the history" in again.output
+    import datetime as dt
+
+    today = dt.date.today()
+    period = f"{today.year}-{today.month:02d}"
+    rep = runner.invoke(
+        main,
+        ["report", str(fast_demo), "--period", period, "--out", str(tmp_path / "rep"), "--store", str(store)],
+    )
+    assert rep.exit_code == 0, rep.output
+    assert any(p.suffix == ".xlsx" for p in (tmp_path / "rep").iterdir())
+    bad = runner.invoke(main, ["report", str(fast_demo), "--period", "2026-Q5", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2
+
+
+def test_map_command_in_english(runner, fast_demo, tmp_path):
+    page = tmp_path / "map-en.html"
+    result = runner.invoke(main, ["map", str(fast_demo), "--out", str(page), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    html = page.read_text(encoding="utf-8")
+    assert '<script src="http' not in html and "Villages" in html
+    again = runner.invoke(main, ["map", str(fast_demo), "--out", str(page)])
+    assert again.exit_code == 1 and "--overwrite" in again.output
+
+
+def test_itm_model_from_the_project_file(runner, fast_demo, tmp_path):
+    text = fast_demo.read_text(encoding="utf-8").replace('model = "auto"', 'model = "itm"')
+    text = text.replace("[thresholds.4G]", "[radio.itm]\nclimate = 2\nn0_n_units = 350\n\n[thresholds.4G]")
+    fast_demo.write_text(text, encoding="utf-8")
+    out = tmp_path / "itm"
+    result = runner.invoke(main, ["run", str(fast_demo), "--out", str(out), "--no-history"])
+    assert result.exit_code == 0, result.output
+    sites = pd.read_csv(out / "signal" / "sites.csv")
+    assert set(sites["model"]) == {"itm"}
+    ranked = pd.read_csv(out / "priority.csv", encoding="utf-8-sig")
+    assert len(ranked) == 821
