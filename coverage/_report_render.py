@@ -160,6 +160,10 @@ def _write_excel(sheets: dict[str, pd.DataFrame], path: Path) -> None:
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":  # text from the data that looks like a formula stays text
+                        cell.data_type = "s"
             ws.freeze_panes = "A2"
             for cell in ws[1]:
                 cell.font = Font(bold=True)

@@ -244,3 +244,19 @@ def test_failed_write_leaves_nothing(tmp_path):
     with pytest.raises(KeyError):
         write_priority_csv(bad, tmp_path / "x.csv", columns=["rank", "missing"])
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3"])
+def test_text_that_looks_like_a_formula_stays_text(tmp_path, outputs, name):
+    pr = outputs["priority"].copy()
+    pr.loc[pr.index[0], "name"] = name
+    xlsx = write_priority_xlsx(pr, tmp_path / "p.xlsx")
+    for sheet in ("Danh sách ưu tiên", "Priority list"):
+        ws = load_workbook(xlsx)[sheet]
+        cells = [c for row in ws.iter_rows() for c in row if c.value == name]
+        assert cells and all(c.data_type == "s" for c in cells), sheet
+    csv_path = write_priority_csv(pr, tmp_path / "p.csv")
+    text = csv_path.read_text(encoding="utf-8-sig")
+    assert "'" + name.replace('"', '""') in text or "'" + name in text
+    # numbers keep their sign: negative RSRP values are not touched
+    assert re.search(r",-1\d\d\.\d", text)

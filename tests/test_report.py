@@ -304,3 +304,33 @@ def test_changes_balance_the_gap_counts(rows):
     new_ids = set(moves.loc[moves["change"] == "new", "village_id"])
     assert resolved_ids <= set(start.loc[start["gap"], "village_id"]) - set(end.loc[end["gap"], "village_id"])
     assert new_ids <= set(end.loc[end["gap"], "village_id"]) - set(start.loc[start["gap"], "village_id"])
+
+
+def test_names_that_look_like_formulas_stay_text(tmp_path):
+    path = tmp_path / "s.sqlite"
+    project = Project(tmp_path / "project.toml", "Thái Nguyên", None, {})
+    names = ['=HYPERLINK("http://x","y")', "Thôn Nà Lạ"]
+    for when, cls in (("2026-07-15T10:00:00+07:00", "none"), ("2026-08-15T10:00:00+07:00", "good")):
+        frame = pd.DataFrame(
+            {
+                "village_id": ["v1", "v2"],
+                "name": names,
+                "commune_code": ["00001"] * 2,
+                "commune_name": ["Xã Một"] * 2,
+                "population": [100, 200],
+                "class_4g_any": [cls, "good"],
+                "class_5g_any": ["none", "none"],
+            }
+        )
+        record_run(
+            path,
+            project=project,
+            villages_table=frame,
+            inputs_checksums={},
+            run_at=dt.datetime.fromisoformat(when),
+        )
+    files = write_report(path, parse_period("2026-08"), tmp_path / "rep")
+    xlsx = next(f for f in files if f.suffix == ".xlsx")
+    wb = openpyxl.load_workbook(xlsx)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == names[0]]
+    assert cells and all(c.data_type == "s" for c in cells)

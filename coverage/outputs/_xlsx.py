@@ -27,6 +27,10 @@ _NUMBER_FORMATS = (
 )
 
 
+#: Leading characters that make spreadsheet software treat a cell as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _number_format(column: str, series: pd.Series) -> str | None:
     for test, fmt in _NUMBER_FORMATS:
         if test(column):
@@ -83,6 +87,12 @@ def write_sheet(wb: object, title: str, df: pd.DataFrame, headers: list[str], *,
             if formats[j] and isinstance(v, int | float) and not isinstance(v, bool):
                 cell = WriteOnlyCell(ws, value=v)
                 cell.number_format = formats[j]
+                row.append(cell)
+            elif isinstance(v, str) and v.startswith(FORMULA_PREFIXES):
+                # Input text such as a village named "=HYPERLINK(...)" must stay text:
+                # openpyxl would otherwise store it as a formula that Excel runs.
+                cell = WriteOnlyCell(ws, value=v)
+                cell.data_type = "s"
                 row.append(cell)
             else:
                 row.append(v)
