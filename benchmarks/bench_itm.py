@@ -8,7 +8,9 @@ Usage::
 (1) exact p2p calls per second (reference algorithm, one profile pass per call, 10 km
     profile of 334 samples);
 (2) coverage Mcells/s of the fast radial path for one 10 km site at 30 m (all cores,
-    median of 3 after JIT warm-up), on synthetic hills and on the demo DEM
+    median of 5 after JIT warm-up, with the load average, and the CPU time: other jobs
+    on the machine stretch the wall time, CPU time / threads is what idle cores would take),
+    on synthetic hills and on the demo DEM
     (``data/demo/dem/N21E105.hgt`` warped to UTM 48N);
 (3) accuracy of the fast path against the exact per-cell p2p on the same radial
     samples (every 8th radial, all used samples): mean / p99 / max |dB|.
@@ -17,6 +19,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -39,6 +42,11 @@ RES = 30.0
 RADIUS_CELLS = 334  # 10 km at 30 m
 
 
+def _load() -> str:
+    """1-minute load average (other jobs share the cores: read timings with it)."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
 def _site(arr: np.ndarray, name: str, quick: bool) -> None:
     n = RADIUS_CELLS
     n_rad = n_radials_for(n)
@@ -56,16 +64,19 @@ def _site(arr: np.ndarray, name: str, quick: bool) -> None:
         "params": ItmParams(),
     }
     itm_radial_loss_db(arr, r0, c0, used=used, **kw)  # JIT warm-up
-    times = []
-    for _ in range(3):
-        t = time.perf_counter()
+    times, cpu = [], []
+    for _ in range(5):
+        t, t_cpu = time.perf_counter(), time.process_time()
         fast, _ = itm_radial_loss_db(arr, r0, c0, used=used, **kw)
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - t_cpu)
     cells = int((np.hypot(*np.mgrid[-n : n + 1, -n : n + 1]) <= n).sum())
     dt = statistics.median(times)
+    dt_cpu = statistics.median(cpu) / nb.get_num_threads()  # wall time if the cores were ours alone
     print(
         f"{name:<16} coverage 10 km @30 m: {cells / dt / 1e6:6.2f} Mcells/s "
-        f"({dt * 1e3:.0f} ms, {cells} cells)"
+        f"({dt * 1e3:.0f} ms, {cells} cells; median of 5, load {_load()}); "
+        f"CPU {statistics.median(cpu) * 1e3:.0f} ms = {cells / dt_cpu / 1e6:.2f} Mcells/s on idle cores"
     )
     sub = used.copy()
     keep = np.zeros(n_rad, dtype=bool)
@@ -102,7 +113,10 @@ def main() -> None:
     for _ in range(n_calls):
         itm_p2p_tls(prof, RES, **kw)
     dt = time.perf_counter() - t
-    print(f"exact p2p (Python API, 10 km / 335-point profile): {n_calls / dt:,.0f} calls/s on one core")
+    print(
+        f"exact p2p (Python API, 10 km / 335-point profile): {n_calls / dt:,.0f} calls/s on one core"
+        f" (load {_load()})"
+    )
     _site(synthetic_dem(900, 900).array, "synthetic hills", args.quick)
     demo = demo_dem()
     if demo is None:

@@ -467,7 +467,7 @@ def test_fast_path_matches_exact_p2p_on_hills():
     ok[:, 0] = False
     diff = np.abs(fast[:, : n + 1] - exact[:, : n + 1])[ok]
     assert np.isfinite(diff).all()
-    assert diff.mean() < 0.3 and np.percentile(diff, 99) < 3.0
+    assert diff.mean() <= 0.2 and np.percentile(diff, 99) <= 1.5
     assert any("path distance is small" in m for m in msgs)  # cells within 1 km of the site
 
 
@@ -554,3 +554,30 @@ def test_signal_from_towers_with_itm():
     p_hata = RadioParams(technologies=("4G",), model="cost231", max_radius_km=2.0)
     other = signal_from_towers(towers, dem, params=p_hata, thresholds=Thresholds())
     assert np.isfinite(other.layers["4G", "any"].rsrp_dbm).sum() == np.isfinite(layer.rsrp_dbm).sum()
+
+
+def test_longley_rice_p2p_is_bit_identical_to_the_reference():
+    """The coverage path's LongleyRice.cpp (shared diffraction terms, troposcatter skipped when
+    the crossover distance provably exceeds d) returns exactly the reference's values and flags
+    on random profiles covering line of sight, diffraction and troposcatter."""
+    from coverage.propagation.itm import _core as c
+    from coverage.propagation.itm import _fast
+
+    rng = np.random.default_rng(11)
+    props = set()
+    for _ in range(600):
+        n = int(rng.integers(2, 300))
+        z = np.cumsum(rng.normal(0.0, rng.uniform(0.5, 20.0), n + 1)) + 300.0
+        xi = float(rng.uniform(10.0, 300.0))
+        h0, h1, f = (
+            float(rng.uniform(1.0, 100.0)),
+            float(rng.uniform(1.0, 20.0)),
+            float(rng.uniform(100.0, 5000.0)),
+        )
+        zg, gamma_e, n_s = c.initialize_p2p(f, c.system_height(z, n), 350.0, 1, 15.0, 0.005)
+        th0, th1, dh0, dh1, he0, he1, dh, d = c.quick_pfl(z, n, xi, gamma_e, h0, h1)
+        args = (th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, dh, h0, h1, d)
+        err, a_ref, warn, prop = c.longley_rice(*args, c.MODE_P2P)
+        assert _fast.longley_rice_p2p(*args) == (err, a_ref, warn)
+        props.add(prop)
+    assert props == {c.PROP_LOS, c.PROP_DIFFRACTION, c.PROP_TROPOSCATTER}

@@ -30,6 +30,18 @@ profile statistics ITM needs are carried along it:
   ``max(1 m, 10 %)`` of the interpolated one) when the anchors differ by at most
   ``tol_db``; every other receiver is evaluated exactly. Ridges, shadow edges and
   knolls therefore get exact values; smooth stretches are interpolated.
+* **Exact evaluations** use :func:`longley_rice_p2p`, bit-identical to the reference
+  LongleyRice.cpp but with the distance-free diffraction terms shared between d_3 and
+  d_4 and the troposcatter line skipped when the receiver is provably in diffraction
+  (about 0.45 µs instead of 0.58 µs per receiver); free-space loss is tabulated per
+  sample distance once per site.
+
+Where the time goes (10 km site at 30 m, 2104 radials, 340k used samples, CPU time):
+profile sampling ~5 ms, horizons and prefix sums ~25 ms, Δh knots ~100 ms, QuickPfl
+values of the used receivers ~50 ms, exact evaluations ~150 ms (about 90 % of the
+receivers on hilly terrain: loss there follows the receiver's own horizon angle and
+effective height, which change from cell to cell, so interpolation in distance is
+rarely admissible).
 
 Cost per site: O(R^2 log R) for the sweep (n_radials ~ 2 pi R radials of R samples),
 plus O(R log R) Δh knots of O(R) each, i.e. O(R^2 log R) overall, against O(R^3)
@@ -199,11 +211,167 @@ def _effective(i, z, xi, h_tx, h_rx, p0, p1, geo, dh, effs):
     effs[i, 6] = he1
 
 
+@nb.njit(cache=True, inline="always")
+def _diffraction_at(d, f, a_e, theta_los, dh0, dh1, zg_abs, delta_h, f3, fm3, x1, x2, hf1, hf2, term1, a_fo):
+    """Compute the distance-dependent part of DiffractionLoss.cpp (see :func:`_diffraction_pair`)."""
+    d_ml = dh0 + dh1
+    a_k = c.knife_edge_diffraction(d, f, a_e, theta_los, dh0, dh1)
+    theta_nlos = d / a_e - theta_los
+    a0 = (d - d_ml) / (d / a_e - theta_los)
+    d_km0 = (a0 * theta_nlos) / 1000.0
+    c0 = ((4.0 / 3.0) * c.A_0_M / a0) ** c.THIRD
+    k0 = 0.017778 * c0 * fm3 / zg_abs
+    x0 = (1.607 - k0) * c0**2 * f3 * d_km0 + x1 + x2
+    g_x = 0.05751 * x0 - 10.0 * math.log10(x0)
+    a_se = g_x - hf1 - hf2 - 20.0
+    delta_h_d = c.terrain_roughness(d, delta_h)
+    q = (term1 + (-theta_los * a_e + d_ml) / d) * min(delta_h_d * f / 47.7, 6283.2)
+    w = 25.1 / (25.1 + math.sqrt(q))
+    return w * a_se + (1.0 - w) * a_k + a_fo
+
+
+@nb.njit(cache=True)
+def _diffraction_pair(d_3, d_4, f, a_e, theta_los, dh0, dh1, he0, he1, zg_abs, delta_h, h0, h1, d_sml):
+    """DiffractionLoss.cpp (P2P mode) at ``d_3`` and at ``d_4``, distance-free terms shared.
+
+    The same floating-point operations, in the same order, as two
+    :func:`~coverage.propagation.itm._core.diffraction_loss` calls (bit-identical
+    results); the terminal height functions, the clutter factor and the height term
+    of the weighting are computed once instead of twice.
+    """
+    a1 = 0.5 * dh0**2 / he0
+    a2 = 0.5 * dh1**2 / he1
+    d_km1 = dh0 / 1000.0
+    d_km2 = dh1 / 1000.0
+    f3 = f**c.THIRD
+    fm3 = f ** (-c.THIRD)
+    c1 = ((4.0 / 3.0) * c.A_0_M / a1) ** c.THIRD
+    c2 = ((4.0 / 3.0) * c.A_0_M / a2) ** c.THIRD
+    k1 = 0.017778 * c1 * fm3 / zg_abs
+    k2 = 0.017778 * c2 * fm3 / zg_abs
+    x1 = (1.607 - k1) * c1**2 * f3 * d_km1
+    x2 = (1.607 - k2) * c2**2 * f3 * d_km2
+    hf1 = c.height_function(x1, k1)
+    hf2 = c.height_function(x2, k2)
+    sigma_h_d = c.sigma_h_function(c.terrain_roughness(d_sml, delta_h))
+    a_fo = min(15.0, 5.0 * math.log10(1.0 + 1e-5 * h0 * h1 * f * sigma_h_d))
+    q = h0 * h1
+    qk = he0 * he1 - q
+    q += 10.0
+    term1 = math.sqrt(1.0 + qk / q)
+    a_3 = _diffraction_at(
+        d_3, f, a_e, theta_los, dh0, dh1, zg_abs, delta_h, f3, fm3, x1, x2, hf1, hf2, term1, a_fo
+    )
+    a_4 = _diffraction_at(
+        d_4, f, a_e, theta_los, dh0, dh1, zg_abs, delta_h, f3, fm3, x1, x2, hf1, hf2, term1, a_fo
+    )
+    return a_3, a_4
+
+
+@nb.njit(cache=True)
+def longley_rice_p2p(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0, h1, d):
+    """:func:`~coverage.propagation.itm._core.longley_rice` in P2P mode, same results, less work.
+
+    Two exact shortcuts: the diffraction losses at ``d_3`` and ``d_4`` share their
+    distance-free terms (:func:`_diffraction_pair`), and the troposcatter line is not
+    computed when ``d <= max(d_sml, d_ml + 1.088 (a_e^2/f)^(1/3) ln f)``: the reference's
+    crossover distance ``d_x`` is at least that, so the receiver is in diffraction
+    whatever the troposcatter losses are (at 1800 MHz that bound exceeds 25 km
+    beyond the horizons, so a coverage of a few tens of km never needs them).
+    Returns ``(error, A_ref, warnings)``.
+    """
+    warn = 0
+    a_e = 1.0 / gamma_e
+    zg_abs = abs(zg)
+    dhs0 = math.sqrt(2.0 * he0 * a_e)
+    dhs1 = math.sqrt(2.0 * he1 * a_e)
+    d_sml = dhs0 + dhs1
+    d_ml = dh0 + dh1
+    theta_los = -max(th0 + th1, -d_ml / a_e)
+    if abs(th0) > 200e-3:
+        warn |= c.WARN_TX_HZN_ANGLE
+    if abs(th1) > 200e-3:
+        warn |= c.WARN_RX_HZN_ANGLE
+    if dh0 < 0.1 * dhs0:
+        warn |= c.WARN_TX_HZN_DIST_1
+    if dh1 < 0.1 * dhs1:
+        warn |= c.WARN_RX_HZN_DIST_1
+    if dh0 > 3.0 * dhs0:
+        warn |= c.WARN_TX_HZN_DIST_2
+    if dh1 > 3.0 * dhs1:
+        warn |= c.WARN_RX_HZN_DIST_2
+    if n_s < 150.0 or n_s > 400.0 or a_e < 4000000.0 or a_e > 13333333.0 or zg.real <= abs(zg.imag):
+        err, a_ref, warn, _ = c.longley_rice(
+            th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0, h1, d, c.MODE_P2P
+        )
+        return err, a_ref, warn
+    if n_s < 250.0:
+        warn |= c.WARN_NS_SMALL
+    scale = (a_e**2 / f) ** c.THIRD
+    d_3 = max(d_sml, d_ml + 5.0 * scale)
+    d_4 = d_3 + 10.0 * scale
+    a_3, a_4 = _diffraction_pair(
+        d_3, d_4, f, a_e, theta_los, dh0, dh1, he0, he1, zg_abs, delta_h, h0, h1, d_sml
+    )
+    m_d = (a_4 - a_3) / (d_4 - d_3)
+    a_d0 = a_3 - m_d * d_3
+    d_min = abs(he0 - he1) / 200e-3
+    if d < d_min:
+        warn |= c.WARN_DIST_SMALL_1
+    if d < 1e3:
+        warn |= c.WARN_DIST_SMALL_2
+    if d > 1000e3:
+        warn |= c.WARN_DIST_BIG_1
+    if d > 2000e3:
+        warn |= c.WARN_DIST_BIG_2
+    if d < d_sml:  # line of sight, as LongleyRice.cpp
+        a_sml = d_sml * m_d + a_d0
+        d_0 = 0.04 * f * he0 * he1
+        if a_d0 >= 0.0:
+            d_0 = min(d_0, 0.5 * d_ml)
+            d_1 = d_0 + 0.25 * (d_ml - d_0)
+        else:
+            d_1 = max(-a_d0 / m_d, 0.25 * d_ml)
+        a_1 = c.line_of_sight_loss(d_1, he0, he1, zg, delta_h, m_d, a_d0, d_sml, f)
+        flag = False
+        k1 = 0.0
+        k2 = 0.0
+        if d_0 < d_1:
+            a_0 = c.line_of_sight_loss(d_0, he0, he1, zg, delta_h, m_d, a_d0, d_sml, f)
+            q = math.log(d_sml / d_0)
+            k2 = max(
+                0.0,
+                ((d_sml - d_0) * (a_1 - a_0) - (d_1 - d_0) * (a_sml - a_0))
+                / ((d_sml - d_0) * math.log(d_1 / d_0) - (d_1 - d_0) * q),
+            )
+            flag = a_d0 > 0.0 or k2 > 0.0
+            if flag:
+                k1 = (a_sml - a_0 - k2 * q) / (d_sml - d_0)
+                if k1 < 0.0:
+                    k1 = 0.0
+                    k2 = c._fdim(a_sml, a_0) / q
+                    if k2 == 0.0:
+                        k1 = m_d
+        if not flag:
+            k1 = c._fdim(a_sml, a_1) / (d_sml - d_1)
+            k2 = 0.0
+            if k1 == 0.0:
+                k1 = m_d
+        a_o = a_sml - k1 * d_sml - k2 * math.log(d_sml)
+        return c.SUCCESS, max(a_o + k1 * d + k2 * math.log(d), 0.0), warn
+    if d > max(d_sml, d_ml + 1.088 * scale * math.log(f)):  # possibly troposcatter
+        err, a_ref, warn2, _ = c.longley_rice(
+            th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0, h1, d, c.MODE_P2P
+        )
+        return err, a_ref, warn2
+    return c.SUCCESS, max(m_d * d + a_d0, 0.0), warn
+
+
 @nb.njit(cache=True)
 def _excess(i, xi, f, zg, h_tx, h_rx, geo, dh, effs, climate, mdvar, zt, zl, zs, counts):
     """Exact A - A_fs for receiver ``i`` from its QuickPfl values; counts warning bits."""
     x = i * xi
-    err, a_ref, warn, _ = c.longley_rice(
+    err, a_ref, warn = longley_rice_p2p(
         effs[i, 1],
         effs[i, 2],
         f,
@@ -218,7 +386,6 @@ def _excess(i, xi, f, zg, h_tx, h_rx, geo, dh, effs, climate, mdvar, zt, zl, zs,
         h_tx,
         h_rx,
         x,
-        c.MODE_P2P,
     )
     if err != c.SUCCESS:
         counts[N_FLAGS] += 1
@@ -375,6 +542,9 @@ def itm_sweep(
     ground = float(dem[r0, c0])
     g_ref = 157e-9 * (1.0 - 0.04665 * math.exp(n0 * math.exp(-ground / 9460.0) / 179.3))
     fs0 = c.free_space_loss(0.5 * step_m, f)
+    fs = np.empty(n + 1)  # free-space loss per sample distance, same for every radial
+    for i in range(1, n + 1):
+        fs[i] = c.free_space_loss(i * step_m, f)
     for ch in nb.prange(n_chunks):
         z = np.empty(n + 1)
         row = np.empty(n + 1)
@@ -416,7 +586,7 @@ def itm_sweep(
                     ibuf,
                 )
                 for i in range(1, m + 1):
-                    out[k, i] = row[i] + c.free_space_loss(i * step_m, f) if used[k, i] else np.nan
+                    out[k, i] = row[i] + fs[i] if used[k, i] else np.nan
             for i in range(m + 1, n + 1):
                 out[k, i] = np.nan
 
