@@ -32,10 +32,10 @@ import coverage.propagation as cp  # imports numba safely (must come before numb
 from coverage._types import Raster
 from coverage.params import RadioParams, Thresholds
 from coverage.propagation import _numba
-from coverage.propagation._combine import _ATAN_TABLE, _NU_TABLE, _apply_sector
+from coverage.propagation._combine import _ATAN_TABLE, _NU_TABLE, _apply_cells
 from coverage.propagation._sites import pathloss_table, plan_sites
 from coverage.propagation.grid import _Tables
-from coverage.propagation.terrain import EARTH_RADIUS_M, _sweep
+from coverage.propagation.terrain import EARTH_RADIUS_M
 
 RES = 30.0
 DEMO_HGT = Path(__file__).resolve().parents[1] / "data" / "demo" / "dem" / "N21E105.hgt"
@@ -118,8 +118,8 @@ def one_site_ms(dem: Raster, params: RadioParams, repeats: int) -> tuple[float, 
     plan = plan_sites(t, dem, params, Thresholds(), ("4G",))
     s = plan.sites.iloc[0]
     n = int(np.ceil(s["radius_m"] / RES))
-    half, dirs, flat, samples, used = _Tables().get(n)
-    samples_flat = samples.reshape(-1, 2)
+    tab = _Tables().get(n)
+    dirs = tab.dirs
     best = np.full((2, rows, cols), -np.inf, np.float32)
     serving = np.full((2, rows, cols), -1, np.int32)
     unknown = np.zeros((2, rows, cols), np.uint8)
@@ -127,27 +127,29 @@ def one_site_ms(dem: Raster, params: RadioParams, repeats: int) -> tuple[float, 
     curv = 1 / (2 * params.k_factor * EARTH_RADIUS_M)
     bearing = np.degrees(np.arctan2(dirs[:, 0], -dirs[:, 1]))
     a_h = cp.sector_gain_db(bearing - s["azimuth_deg"], 0.0)  # A_H only (A_V is 0 at 0 deg, tilt 0)
+    pl = pathloss_table(s, n + 1, RES, params)
 
-    def once() -> None:
-        _sweep(
-            arr, int(s["row"]), int(s["col"]), s["antenna_height_m"], 1.5, RES, curv, dirs, n, samples, used
-        )
-        _apply_sector(
+    def sweep() -> None:
+        tab.sweep(arr, int(s["row"]), int(s["col"]), s["antenna_height_m"], 1.5, RES, curv, n)
+
+    def apply() -> None:
+        _apply_cells(
             best, serving, unknown, dummy_f, dummy_f, dummy_u, False, np.array([0, 1]), arr, int(s["row"]),
-            int(s["col"]), float(n), flat, half, samples_flat, pathloss_table(s, n + 1, RES, params), a_h,
-            float(s["p0_db"]), 3.0, 10.0, 20.0, 30.0, False, 1.0, 0, _NU_TABLE, _ATAN_TABLE,
+            int(s["col"]), float(n), tab.cell_slot, tab.half, tab.g, tab.slope, tab.slot_k, tab.slot_i, pl,
+            a_h, float(s["p0_db"]), 3.0, 10.0, 20.0, 30.0, False, 1.0, 0, _NU_TABLE, _ATAN_TABLE,
         )  # fmt: skip
 
-    once()
-    times = []
+    sweep()
+    apply()
+    times, t_sweep = [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        once()
+        sweep()
+        t1 = time.perf_counter()
+        apply()
         times.append((time.perf_counter() - t0) * 1000)
-    t0 = time.perf_counter()
-    _sweep(arr, int(s["row"]), int(s["col"]), s["antenna_height_m"], 1.5, RES, curv, dirs, n, samples, used)
-    sweep_ms = (time.perf_counter() - t0) * 1000
-    return statistics.median(times), sweep_ms, dirs.shape[0] * n
+        t_sweep.append((t1 - t0) * 1000)
+    return statistics.median(times), statistics.median(t_sweep), dirs.shape[0] * n
 
 
 def many_sites(rows: int, n_sites: int, out_dir: Path | None) -> dict:
@@ -194,14 +196,19 @@ def main() -> None:
     grid = 1500 if args.quick else 4000
     n_many, n_few = (500, 50) if args.quick else (5000, 500)
     params = RadioParams(max_radius_km=10.0, technologies=("4G",))
-    lines = [f"CPU cores: {os.cpu_count()}, numba threads: {_numba.nb.get_num_threads()}", ""]
+    load = "load average (1/5/15 min): {:.2f} {:.2f} {:.2f}"
+    lines = [
+        f"CPU cores: {os.cpu_count()}, numba threads: {_numba.nb.get_num_threads()}",
+        load.format(*os.getloadavg()),
+        "",
+    ]
 
     _numba.nb.set_num_threads(1)
     hills = synthetic_dem(1000, 1000)
     ms, sweep_ms, samples = one_site_ms(hills, params, repeats=5 if args.quick else 21)
     lines.append("(1) one site, 10 km radius, 30 m grid, full RSRP, 1 thread, median after warm-up")
     lines.append(
-        f"    synthetic hills 0-1500 m : {ms:7.1f} ms  (sweep alone {sweep_ms:.1f} ms, {samples:,} samples)"
+        f"    synthetic hills 0-1500 m : {ms:7.1f} ms  (sweep median {sweep_ms:.1f} ms, {samples:,} samples)"
     )
     demo = demo_dem()
     if demo is None:
@@ -233,6 +240,7 @@ def main() -> None:
         f"    {n_few:>6,} sites : {few['maxrss_mb']:8.0f} MB   ({few['signal_s']:.1f} s)",
         f"    {n_many:>6,} sites : {many['maxrss_mb']:8.0f} MB   ({many['signal_s']:.1f} s)",
     ]
+    lines += ["", "at the end, " + load.format(*os.getloadavg()), "(timings under load are pessimistic)"]
     print("\n".join(lines))
 
 

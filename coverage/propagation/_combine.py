@@ -153,6 +153,84 @@ def _apply_sector(
                         diag_los[lay, row, col] = 1 if gv == 0.0 else 0
 
 
+@nb.njit(cache=True, parallel=True)
+def _apply_cells(
+    best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, dem, r0, c0, radius_cells,
+    cell_slot, half, g, slope, slot_k, slot_i, pl_table, a_h, p0_db, tilt_deg, v_beamwidth_deg, sidelobe_db,
+    front_to_back_db, omni, inv_sqrt_lambda, site_index, nu_table, atan_table, sample_loss=None,
+):  # fmt: skip
+    """Fold one sector like :func:`_apply_sector`, reading the sweep output per slot.
+
+    The slots are those of :class:`~coverage.propagation.terrain.RadialTables`.
+
+    ``cell_slot`` maps a cell offset to the slot of its radial sample; slots are numbered
+    in row-major cell order, so rows of cells read ``g``/``slope`` almost sequentially.
+    ``sample_loss`` (ITM) stays indexed by ``k * (half + 2) + i``.
+    """
+    _, rows, cols = best.shape
+    n = int(radius_cells)
+    rad2 = radius_cells * radius_cells
+    r_lo = max(0, r0 - n)
+    r_hi = min(rows - 1, r0 + n)
+    n_layers = layers.shape[0]
+    stride = half + 2
+    for row in nb.prange(r_lo, r_hi + 1):
+        dr = row - r0
+        w2 = rad2 - dr * dr
+        if w2 < 0.0:
+            continue
+        cm = int(math.sqrt(w2))
+        while (cm + 1) * (cm + 1) <= w2:
+            cm += 1
+        while cm * cm > w2:
+            cm -= 1
+        cs_row = cell_slot[dr + half]
+        for col in range(max(0, c0 - cm), min(cols - 1, c0 + cm) + 1):
+            if math.isnan(dem[row, col]):
+                continue
+            dc = col - c0
+            cs = cs_row[dc + half]
+            gv = g[cs]
+            if math.isnan(gv):
+                for li in range(n_layers):
+                    unknown[layers[li], row, col] = 1
+                continue
+            rho2 = dr * dr + dc * dc
+            rho = math.sqrt(rho2)
+            if sample_loss is not None:  # ITM: loss per radial sample, no Bullington excess
+                i_s = slot_i[cs]
+                pl = sample_loss[slot_k[cs] * stride + i_s]
+                if i_s > 0:
+                    pl += 20.0 * math.log10(rho / i_s)
+                tl = 0.0
+                if math.isnan(pl):
+                    for li in range(n_layers):
+                        unknown[layers[li], row, col] = 1
+                    continue
+            else:
+                i0 = int(rho)
+                t = rho - i0
+                pl = pl_table[i0] * (1.0 - t) + pl_table[i0 + 1] * t
+                tl = _excess_db(gv * inv_sqrt_lambda, nu_table) if gv > 0.0 else 0.0
+            gain = 0.0
+            if not omni:
+                x = (_atan_deg(slope[cs], atan_table) - tilt_deg) / v_beamwidth_deg
+                a_v = -min(12.0 * x * x, sidelobe_db)
+                a_hk = a_h[slot_k[cs]] if rho2 > 0 else 0.0  # under the mast: no bearing
+                gain = -min(-(a_hk + a_v), front_to_back_db)
+            v = np.float32(p0_db + gain - pl - tl)
+            for li in range(n_layers):
+                lay = layers[li]
+                b = best[lay, row, col]
+                if v > b or (v == b and site_index < serving[lay, row, col]):
+                    best[lay, row, col] = v
+                    serving[lay, row, col] = site_index
+                    if diagnostics:
+                        diag_pl[lay, row, col] = pl
+                        diag_tl[lay, row, col] = tl
+                        diag_los[lay, row, col] = 1 if gv == 0.0 else 0
+
+
 def finish_layer(
     best: np.ndarray,
     serving: np.ndarray,

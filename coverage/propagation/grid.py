@@ -53,19 +53,12 @@ from coverage._errors import (
 )
 from coverage._types import Raster
 from coverage.params import RadioParams, Thresholds
-from coverage.propagation._combine import _ATAN_TABLE, _NU_TABLE, FLOOR_RSRP_DBM, _apply_sector, finish_layer
+from coverage.propagation._combine import _ATAN_TABLE, _NU_TABLE, FLOOR_RSRP_DBM, _apply_cells, finish_layer
 from coverage.propagation._sites import SitePlan, pathloss_table, plan_sites
 from coverage.propagation.antenna import horizontal_gain_db
 from coverage.propagation.itm import ItmParams
 from coverage.propagation.itm._grid import itm_radial_loss_db
-from coverage.propagation.terrain import (
-    EARTH_RADIUS_M,
-    _lookup_table,
-    _sweep,
-    n_radials_for,
-    radial_directions,
-    used_samples,
-)
+from coverage.propagation.terrain import EARTH_RADIUS_M, RING_LEVELS, RadialTables
 
 __all__ = ["FLOOR_RSRP_DBM", "SignalLayer", "SignalResult", "signal_from_towers"]
 
@@ -170,20 +163,16 @@ def _check_inputs(towers: pd.DataFrame, dem: Raster) -> None:
 
 
 class _Tables:
-    """Lookup tables and sweep buffers per radius bucket (few distinct sizes)."""
+    """Radial tables and sweep buffers per radius bucket (few distinct sizes); see :class:`RadialTables`."""
 
-    def __init__(self) -> None:
-        self._cache: dict[int, tuple] = {}
+    def __init__(self, levels: int = RING_LEVELS) -> None:
+        self._cache: dict[int, RadialTables] = {}
+        self.levels = levels
 
-    def get(self, n_cells: int) -> tuple:
+    def get(self, n_cells: int) -> RadialTables:
         half = max(_TABLE_STEP, _TABLE_STEP * math.ceil(n_cells / _TABLE_STEP))
         if half not in self._cache:
-            n_rad = n_radials_for(half)
-            dirs = radial_directions(n_rad)
-            flat = _lookup_table(half, n_rad)
-            used = used_samples(flat, half, n_rad)
-            samples = np.empty((n_rad, half + 2, 2), dtype=np.float32)
-            self._cache = {half: (half, dirs, flat, samples, used)}  # keep one: bounded memory
+            self._cache = {half: RadialTables(half, self.levels)}  # keep one: bounded memory
         return self._cache[half]
 
 
@@ -304,47 +293,49 @@ def signal_from_towers(
     curv = 1.0 / (2.0 * params.k_factor * EARTH_RADIUS_M)
     messages = list(plan.messages)
     done = 0
+    pl_cache: dict[tuple, np.ndarray] = {}  # path loss per (model, band, height, radius)
     for (r0, c0, h_ant), group in _site_groups(sites, res_m):
         n_group = math.ceil(group["radius_m"].max() / res_m)
-        half, dirs, flat, samples, used = tables.get(n_group)
-        _sweep(
-            arr,
-            int(r0),
-            int(c0),
-            float(h_ant),
-            params.receiver_height_m,
-            res_m,
-            curv,
-            dirs,
-            n_group,
-            samples,
-            used,
-        )
-        samples_flat = samples.reshape(-1, 2)
+        tab = tables.get(n_group)
+        tab.sweep(arr, int(r0), int(c0), float(h_ant), params.receiver_height_m, res_m, curv, n_group)
+        dirs = tab.dirs
         bearing = np.degrees(np.arctan2(dirs[:, 0] * dem.transform.a, dirs[:, 1] * dem.transform.e))
         itm_cache: dict[float, tuple[np.ndarray, list[str]]] = {}  # per band: ITM loss per radial sample
-        for idx, s in group.iterrows():
+        gain_cache: dict[float, np.ndarray] = {}
+        for idx, s in zip(group.index, group.to_dict("records"), strict=True):
             n_s = min(n_group, math.ceil(s["radius_m"] / res_m))
             omni = math.isnan(s["azimuth_deg"])
-            a_h = np.zeros(1) if omni else horizontal_gain_db(
-                bearing - s["azimuth_deg"], params.horizontal_beamwidth_deg, params.front_to_back_db
-            )  # fmt: skip
+            if omni:
+                a_h = np.zeros(1)
+            else:
+                if s["azimuth_deg"] not in gain_cache:
+                    gain_cache[s["azimuth_deg"]] = horizontal_gain_db(
+                        bearing - s["azimuth_deg"], params.horizontal_beamwidth_deg, params.front_to_back_db
+                    )
+                a_h = gain_cache[s["azimuth_deg"]]
             layers = np.array([index[(s["technology"], s["operator"])], index[(s["technology"], "any")]])
             sample_loss = None
             if s["model"] == "itm":  # issue 7: Longley-Rice along the radials
                 if s["band_mhz"] not in itm_cache:
                     itm_cache[s["band_mhz"]] = itm_radial_loss_db(
                         arr, int(r0), int(c0), tx_height_m=float(h_ant), rx_height_m=params.receiver_height_m,
-                        freq_mhz=float(s["band_mhz"]), step_m=res_m, dirs=dirs, n_samples=n_group, used=used,
+                        freq_mhz=float(s["band_mhz"]), step_m=res_m, dirs=dirs, n_samples=n_group,
+                        used=tab.used,
                         params=itm_params or ItmParams(),
                     )  # fmt: skip
                 sample_loss = itm_cache[s["band_mhz"]][0].reshape(-1)
                 sector = f"site {s['site_id']}/{s['sector_id'] or '-'}"
                 messages += [f"{sector}: {m}" for m in itm_cache[s["band_mhz"]][1]]
-            _apply_sector(
+            pl_key = (s["model"], s["band_mhz"], s["antenna_height_m"], n_s)
+            if pl_key not in pl_cache:
+                if len(pl_cache) > 256:
+                    pl_cache.clear()
+                pl_cache[pl_key] = pathloss_table(pd.Series(s), n_s + 1, res_m, params)
+            _apply_cells(
                 best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, arr,
-                int(r0), int(c0), float(n_s), flat, half, samples_flat,
-                pathloss_table(s, n_s + 1, res_m, params), a_h, float(s["p0_db"]), float(s["tilt_deg"]),
+                int(r0), int(c0), float(n_s), tab.cell_slot, tab.half, tab.g, tab.slope, tab.slot_k,
+                tab.slot_i,
+                pl_cache[pl_key], a_h, float(s["p0_db"]), float(s["tilt_deg"]),
                 params.vertical_beamwidth_deg, params.sidelobe_db, params.front_to_back_db, omni,
                 math.sqrt(s["band_mhz"] * 1e6 / 299_792_458.0), int(idx), _NU_TABLE, _ATAN_TABLE, sample_loss,
             )  # fmt: skip

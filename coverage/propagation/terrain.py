@@ -152,11 +152,22 @@ def radial_directions(n_radials: int) -> NDArray[np.float64]:
 
 
 @nb.njit(cache=True)
-def _lookup_table(half: int, n_radials: int) -> np.ndarray:
+def _active_shift(i, half, levels):
+    """``q`` such that the radials active at sample ``i`` are the multiples of ``2**q`` (ring doubling)."""
+    q = 0
+    while q < levels and (half >> (q + 1)) > i:
+        q += 1
+    return q
+
+
+@nb.njit(cache=True)
+def _lookup_table(half: int, n_radials: int, levels: int = 0) -> np.ndarray:
     """Flat index ``k * (half + 2) + i`` of the nearest radial k and sample i of every cell offset.
 
     Offsets span ``[-half, half]`` in rows and columns; radial and sample are chosen with
-    the same exact-symmetric rounding as :func:`radial_directions`.
+    the same exact-symmetric rounding as :func:`radial_directions`. With ``levels > 0``
+    (ring doubling, see :func:`radial_starts`) only the radials that exist at the cell's
+    sample ``i`` are candidates: the multiples of ``2**q`` with ``half >> (q + 1) > i``.
     """
     size = 2 * half + 1
     stride = half + 2
@@ -169,12 +180,15 @@ def _lookup_table(half: int, n_radials: int) -> np.ndarray:
             dc = a_c - half
             a = abs(dc)
             b = abs(dr)
+            i = _round_half_away(math.sqrt(dr * dr + dc * dc))
+            u = 1 << _active_shift(i, half, levels)
+            du = delta * u
             if a == 0 and b == 0:
                 j = 0
             elif b <= a:
-                j = _round_half_away(math.atan2(b, a) / delta)
+                j = u * _round_half_away(math.atan2(b, a) / du)
             else:
-                j = q - _round_half_away(math.atan2(a, b) / delta)
+                j = q - u * _round_half_away(math.atan2(a, b) / du)
             if dc >= 0 and dr >= 0:
                 k = j
             elif dc < 0 and dr >= 0:
@@ -183,7 +197,7 @@ def _lookup_table(half: int, n_radials: int) -> np.ndarray:
                 k = 2 * q + j
             else:
                 k = (4 * q - j) % n_radials
-            flat[a_r, a_c] = k * stride + _round_half_away(math.sqrt(dr * dr + dc * dc))
+            flat[a_r, a_c] = k * stride + i
     return flat
 
 
@@ -295,6 +309,302 @@ def _sweep(dem, r0, c0, h_ant, h_rx, step_m, curv, dirs, n, out, used):
             for i in range(m + 1, n + 1):
                 out[k, i, 0] = np.nan
                 out[k, i, 1] = np.nan
+
+
+RING_LEVELS = 0
+"""Ring-doubling levels of the grid engine (0 = every radial from the site, bit-identical to
+:func:`_sweep`). Ring doubling (e.g. 3) is implemented and tested but off: on a 0-1500 m
+fractal DEM it changed RSRP by > 1 dB on about 9 % of cells for about 15-25 % less sweep time."""
+
+
+def n_radials_tree(n_samples: int, levels: int) -> int:
+    """Radial count for ring doubling: :func:`n_radials_for` rounded up to a multiple of ``2**(levels + 3)``.
+
+    The multiple keeps the radial tree mirror- and transpose-symmetric.
+
+    Examples
+    --------
+    >>> n_radials_tree(352, 3), n_radials_tree(352, 0)
+    (2240, 2216)
+    """
+    m = 1 << (levels + 3)
+    return max(m, m * math.ceil(n_radials_for(n_samples) / m))
+
+
+@nb.njit(cache=True)
+def radial_starts(n_radials: int, half: int, levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """First sample and parent of every radial under ring doubling.
+
+    Radial ``k = odd * 2**b`` with ``b < levels`` starts at sample ``half >> (b + 1)``
+    and inherits the profile state (running maximum, convex hull) of its parent there:
+    of its neighbours ``k -/+ 2**b``, the one that is a multiple of ``2**(b + 2)``
+    (a mirror-symmetric choice). Other radials start at sample 1 (parent -1). Spacing
+    between the radials that exist at sample i stays <= 1 cell.
+    """
+    start = np.ones(n_radials, dtype=np.int32)
+    parent = np.full(n_radials, -1, dtype=np.int32)
+    for k in range(1, n_radials):
+        b = 0
+        while (k >> b) & 1 == 0:
+            b += 1
+        if b < levels:
+            start[k] = half >> (b + 1)
+            lo = k - (1 << b)
+            parent[k] = lo if lo % (1 << (b + 2)) == 0 else (k + (1 << b)) % n_radials
+    return start, parent
+
+
+@nb.njit(cache=True)
+def _sample_offsets(dirs: np.ndarray, n: int) -> np.ndarray:
+    """``(d_row, d_col)`` (int16) of sample i of radial k, with the rounding of :func:`_sweep`."""
+    nr = dirs.shape[0]
+    off = np.empty((nr, n + 1, 2), dtype=np.int16)
+    for k in range(nr):
+        for i in range(n + 1):
+            off[k, i, 0] = _round_half_away(i * dirs[k, 1])
+            off[k, i, 1] = _round_half_away(i * dirs[k, 0])
+    return off
+
+
+@nb.njit(cache=True)
+def _slot_tables(flat: np.ndarray, half: int, n_radials: int):
+    """Assign slot numbers to used samples, in row-major order of the first cell mapping to them.
+
+    Returns ``slot[k, i]`` (-1 = unused), ``cell_slot[dr + half, dc + half]`` (-1 outside
+    the disk of radius ``half``) and the radial ``k`` and sample ``i`` of every slot, so
+    that the per-cell pass reads the sweep output almost sequentially.
+    """
+    size = 2 * half + 1
+    stride = half + 2
+    slot = np.full(n_radials * stride, -1, dtype=np.int32)
+    cell = np.full((size, size), -1, dtype=np.int32)
+    sk = np.empty(size * size, dtype=np.int32)
+    si = np.empty(size * size, dtype=np.int32)
+    ns = 0
+    for a_r in range(size):
+        dr = a_r - half
+        for a_c in range(size):
+            dc = a_c - half
+            if dr * dr + dc * dc > half * half:
+                continue
+            j = flat[a_r, a_c]
+            if slot[j] < 0:
+                slot[j] = ns
+                sk[ns] = j // stride
+                si[ns] = j % stride
+                ns += 1
+            cell[a_r, a_c] = slot[j]
+    return slot.reshape(n_radials, stride), cell, sk[:ns].copy(), si[:ns].copy()
+
+
+class RadialTables:
+    """Site-independent tables of one radius bucket ``half`` (cells) and ring-doubling ``levels``.
+
+    Attributes: ``dirs``, ``flat`` (:func:`_lookup_table`), ``used``, ``off``
+    (:func:`_sample_offsets`), ``slot``/``cell_slot``/``slot_k``/``slot_i``
+    (:func:`_slot_tables`), ``start``/``parent``/``chunk``/``inner`` (the radial tree and
+    its processing order), the snapshot buffers of the tree and the sweep outputs
+    ``g``/``slope`` (float32 per slot).
+    """
+
+    def __init__(self, half: int, levels: int = RING_LEVELS) -> None:
+        self.half = half
+        self.levels = levels
+        n_rad = n_radials_tree(half, levels) if levels else n_radials_for(half)
+        self.n_rad = n_rad
+        self.dirs = radial_directions(n_rad)
+        self.flat = _lookup_table(half, n_rad, levels)
+        self.used = used_samples(self.flat, half, n_rad)
+        self.off = _sample_offsets(self.dirs, half + 1)
+        self.slot, self.cell_slot, self.slot_k, self.slot_i = _slot_tables(self.flat, half, n_rad)
+        self.start, self.parent = radial_starts(n_rad, half, levels)
+        self.chunk = 1 << (levels + 3)  # multiple of it: top-level radials, chunk borders
+        j = np.arange(1, self.chunk)
+        depth = np.minimum(np.log2(j & -j).astype(np.int64), levels)
+        self.inner = j[np.argsort(-depth, kind="stable")].astype(np.int64)  # parents first
+        w = max(1, (half >> 1) + 2) if levels else 1
+        nl = max(levels, 1)
+        self.snap_x = np.empty((nl, max(1, n_rad >> 1), w))
+        self.snap_z = np.empty((nl, max(1, n_rad >> 1), w))
+        self.snap_n = np.zeros((nl, max(1, n_rad >> 1)), dtype=np.int32)
+        self.snap_m = np.zeros((nl, max(1, n_rad >> 1)))
+        self.snap_ok = np.zeros((nl, max(1, n_rad >> 1)), dtype=np.uint8)
+        self.g = np.empty(self.slot_k.size, dtype=np.float32)
+        self.slope = np.empty(self.slot_k.size, dtype=np.float32)
+
+    def sweep(self, dem, r0, c0, h_ant, h_rx, step_m, curv, n) -> None:
+        """Fill ``g`` and ``slope`` for a site at cell ``(r0, c0)`` out to ``n <= half`` samples."""
+        self.snap_ok[:] = 0
+        _sweep_tree(
+            dem, r0, c0, h_ant, h_rx, step_m, curv, self.off, n, self.slot, self.g, self.slope,
+            self.start, self.parent, self.chunk, self.inner, self.levels,
+            self.snap_x, self.snap_z, self.snap_n, self.snap_m, self.snap_ok,
+        )  # fmt: skip
+
+
+@nb.njit(cache=True, parallel=True)
+def _sweep_tree(
+    dem, r0, c0, h_ant, h_rx, step_m, curv, off, n, slot, g_out, s_out,
+    start, parent, chunk, inner, levels, snap_x, snap_z, snap_n, snap_m, snap_ok,
+):  # fmt: skip
+    """Radial sweep with ring doubling, writing ``(g, depression slope)`` of used samples per slot.
+
+    Same arithmetic as :func:`_profile_core` per sample. A radial that starts at sample
+    s > 1 continues from its parent's state saved just before sample s; where that
+    state is missing (parent left the grid first) it starts from the site. Radials
+    ``k = c * chunk`` go first; then each chunk ``(c * chunk, (c + 1) * chunk)`` runs its
+    radials in the order ``inner`` (parents first), so a thread stays in one narrow
+    wedge of the DEM (cache).
+    """
+    rows, cols = dem.shape
+    ht = float(dem[r0, c0]) + h_ant
+    inside = r0 - n - 1 >= 0 and r0 + n + 1 < rows and c0 - n - 1 >= 0 and c0 + n + 1 < cols
+    if levels == 0:  # no tree: consecutive radials per task, as in _sweep
+        n_rad = off.shape[0]
+        n_tasks = min(n_rad, 64)
+        for ch in nb.prange(n_tasks):
+            hx = np.empty(n + 2)
+            hz = np.empty(n + 2)
+            for k in range(ch * n_rad // n_tasks, (ch + 1) * n_rad // n_tasks):
+                _radial(dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
+                        levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, k, hx, hz)  # fmt: skip
+        return
+    n_chunks = off.shape[0] // chunk
+    n_tasks = min(n_chunks, 64)
+    for ch in nb.prange(n_tasks):
+        hx = np.empty(n + 2)
+        hz = np.empty(n + 2)
+        for c in range(ch * n_chunks // n_tasks, (ch + 1) * n_chunks // n_tasks):
+            _radial(dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
+                    levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, c * chunk, hx, hz)  # fmt: skip
+    for ch in nb.prange(n_tasks):
+        hx = np.empty(n + 2)
+        hz = np.empty(n + 2)
+        for c in range(ch * n_chunks // n_tasks, (ch + 1) * n_chunks // n_tasks):
+            for j in inner:
+                _radial(dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
+                        levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, c * chunk + j,
+                        hx, hz)  # fmt: skip
+
+
+@nb.njit(cache=True)
+def _radial(
+    dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
+    levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, k, hx, hz,
+):  # fmt: skip
+    """One radial of :func:`_sweep_tree` (see there)."""
+    rows, cols = dem.shape
+    if start[k] > n:
+        return  # its samples are beyond this site's radius
+    o = off[k]
+    sl = slot[k]
+    m = n
+    if not inside:
+        for i in range(1, n + 1):
+            r = r0 + o[i, 0]
+            c = c0 + o[i, 1]
+            if r < -1 or r > rows or c < -1 or c > cols:
+                m = i - 1
+                break
+    s0 = start[k]
+    maxm = -np.inf
+    hn = 0
+    dead = False
+    if s0 > 1:
+        p = parent[k]
+        bk = 0
+        while (k >> bk) & 1 == 0:
+            bk += 1
+        ip = p >> (bk + 1)
+        if snap_ok[bk, ip] == 1:
+            hn = snap_n[bk, ip]
+            for h in range(hn):
+                hx[h] = snap_x[bk, ip, h]
+                hz[h] = snap_z[bk, ip, h]
+            maxm = snap_m[bk, ip]
+            dead = math.isnan(maxm)
+        else:
+            s0 = 1
+    if s0 == 1 and sl[0] >= 0:
+        g_out[sl[0]] = 0.0
+        s_out[sl[0]] = np.inf
+    # snapshots this radial provides: before sample half >> (lv + 1), lv < own depth
+    bk = levels
+    if k > 0:
+        bk = 0
+        while (k >> bk) & 1 == 0 and bk < levels:
+            bk += 1
+    nxt = bk - 1  # next snapshot level to save (descending sample index ascending)
+    while nxt >= 0 and (off.shape[1] - 2) >> (nxt + 1) < s0:
+        nxt -= 1
+    for i in range(s0, n + 1):
+        while nxt >= 0 and i == (off.shape[1] - 2) >> (nxt + 1):
+            ip = k >> (nxt + 1)
+            snap_n[nxt, ip] = hn
+            for h in range(hn):
+                snap_x[nxt, ip, h] = hx[h]
+                snap_z[nxt, ip, h] = hz[h]
+            snap_m[nxt, ip] = np.nan if dead else maxm
+            snap_ok[nxt, ip] = 1
+            nxt -= 1
+        if i > m:
+            if sl[i] >= 0:
+                g_out[sl[i]] = np.nan
+                s_out[sl[i]] = np.nan
+            continue
+        r = r0 + o[i, 0]
+        c = c0 + o[i, 1]
+        if not inside:
+            r = min(max(r, 0), rows - 1)
+            c = min(max(c, 0), cols - 1)
+        zi = dem[r, c]
+        if math.isnan(zi):
+            dead = True
+        if dead:
+            if sl[i] >= 0:
+                g_out[sl[i]] = np.nan
+                s_out[sl[i]] = np.nan
+            continue
+        d = i * step_m
+        zc = zi - d * d * curv
+        rx = zc + h_rx
+        mrx = (rx - ht) / d
+        si = sl[i]
+        if si >= 0:
+            s_out[si] = -mrx
+            if mrx >= maxm:
+                g_out[si] = 0.0
+            else:
+                lo = 0
+                hi = hn - 1
+                while lo < hi:  # first hull edge the receiver is not below
+                    mid = (lo + hi) // 2
+                    cross = (hx[mid + 1] - hx[mid]) * (rx - hz[mid]) - (hz[mid + 1] - hz[mid]) * (d - hx[mid])
+                    if cross < 0.0:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                sig = (rx - hz[lo]) / (d - hx[lo])
+                xb = (rx - sig * d - ht) / (maxm - sig)
+                d2 = d - xb
+                if xb > 0.0 and d2 > 0.0:
+                    g_out[si] = max((maxm - mrx) * xb * math.sqrt(2.0 * d / (xb * d2)), 1e-9)
+                else:
+                    g_out[si] = 1e-9
+        mt = (zc - ht) / d
+        if mt > maxm:
+            maxm = mt
+        while hn >= 2:
+            cross = (hx[hn - 1] - hx[hn - 2]) * (zc - hz[hn - 2]) - (hz[hn - 1] - hz[hn - 2]) * (
+                d - hx[hn - 2]
+            )
+            if cross >= 0.0:
+                hn -= 1
+            else:
+                break
+        hx[hn] = d
+        hz[hn] = zc
+        hn += 1
 
 
 def bullington_profile(
