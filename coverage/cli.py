@@ -24,6 +24,7 @@ from coverage.history import default_store_path, import_outages, list_runs
 from coverage.params import RadioParams
 from coverage.pipeline import demo_project_path, run, run_map, run_signal, validate_project
 from coverage.report import parse_period, write_report
+from coverage.scenarios import run_optimize, run_whatif
 
 __all__ = ["main"]
 
@@ -395,6 +396,89 @@ def history_command(project: Path, store: Path | None) -> None:
         return
     runs["run_at"] = runs["run_at"].dt.tz_convert("Asia/Ho_Chi_Minh").dt.strftime("%Y-%m-%d %H:%M")
     click.echo(runs.to_string(index=False))
+
+
+@main.command("whatif")
+@project_argument
+@click.option(
+    "--scenario", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Scenario TOML (see data/demo/scenario_example.toml).",
+)  # fmt: skip
+@out_option
+@overwrite_option
+@lang_option
+def whatif_command(project: Path, scenario: Path, out_dir: Path, overwrite: bool, lang: str) -> None:
+    """Apply a what-if scenario (add / remove / modify / upgrade sites) to PROJECT.toml.
+
+    Writes villages before and after (class changes, newly covered population), the updated
+    priority list and maps before and after. Only the cells the changed sites reach are
+    recomputed.
+    """
+    try:
+        result = run_whatif(
+            project, scenario, out_dir, overwrite=overwrite, lang=lang,
+            progress=lambda m: click.echo(f"… {m}", err=True),
+        )  # fmt: skip
+    except (CoverageError, ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    _report(result)
+
+
+@main.command("optimize")
+@project_argument
+@out_option
+@overwrite_option
+@lang_option
+@click.option("--sites", type=click.IntRange(min=1), default=None, help="Choose up to K new sites.")
+@click.option(
+    "--budget-vnd", type=click.FloatRange(min=0), default=None, help="Or as many as this budget allows."
+)
+@click.option(
+    "--candidates", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+    help="Candidate sites (CSV with lon/lat, GeoPackage or GeoJSON); added to the generated ones.",
+)  # fmt: skip
+@click.option(
+    "--no-generate", is_flag=True, help="Use only --candidates (no DEM high points / village centres)."
+)
+@click.option("--technology", type=click.Choice(["4G", "5G"]), default="4G", show_default=True,
+              help="4G: new sites; 5G: upgrades of existing 4G sites.")  # fmt: skip
+@click.option("--min-class", type=click.Choice(["weak", "good"]), default="weak", show_default=True,
+              help="Signal class at the village centre that counts as covered.")  # fmt: skip
+@click.option(
+    "--weight", type=click.Choice(["population", "priority"]), default="population", show_default=True,
+    help="Maximise newly covered population, or population x priority score.",
+)  # fmt: skip
+@click.option(
+    "--solver", type=click.Choice(["auto", "exact", "greedy"]), default="auto", show_default=True,
+    help="auto: exact MILP (HiGHS) up to 500 candidates x 5,000 villages, lazy greedy beyond.",
+)  # fmt: skip
+@click.option(
+    "--operator", default="VNPT", show_default=True, help="Operator label of the new masts on the map."
+)
+def optimize_command(
+    project: Path, out_dir: Path, overwrite: bool, lang: str, sites: int | None, budget_vnd: float | None,
+    candidates: Path | None, no_generate: bool, technology: str, min_class: str, weight: str, solver: str,
+    operator: str,
+) -> None:  # fmt: skip
+    """Choose new sites (or 5G upgrades) that cover the most people for the money.
+
+    Writes chosen_sites.gpkg / chosen_sites.csv (in selection order with the newly covered
+    population of each), covered_villages.csv, candidates.gpkg, the cost and map.html.
+    """
+    if (sites is None) == (budget_vnd is None):
+        raise click.UsageError("give exactly one of --sites K or --budget-vnd B")
+    try:
+        result = run_optimize(
+            project, out_dir, sites=sites, budget_vnd=budget_vnd, candidates_path=candidates,
+            generate=not no_generate, technology=technology, min_class=min_class, weight=weight,
+            solver=solver, operator=operator, overwrite=overwrite, lang=lang,
+            progress=lambda m: click.echo(f"… {m}", err=True),
+        )  # fmt: skip
+    except (CoverageError, ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    _report(result)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -222,3 +222,29 @@ def test_itm_model_from_the_project_file(runner, fast_demo, tmp_path):
     assert set(sites["model"]) == {"itm"}
     ranked = pd.read_csv(out / "priority.csv", encoding="utf-8-sig")
     assert len(ranked) == 821
+
+
+def test_whatif_command(runner, fast_demo, tmp_path):
+    scenario = fast_demo.parent / "scenario_example.toml"
+    out = tmp_path / "wi"
+    result = runner.invoke(main, ["whatif", str(fast_demo), "--scenario", str(scenario), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.iterdir()}
+    assert {"villages_before_after.csv", "priority_after.csv", "map_before.html", "map_after.html"} <= names
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[scenario]\nname = "x"\n\n[[change]]\naction = "remove"\nsite_id = "VT-TN-9999"\n')
+    err = runner.invoke(
+        main, ["whatif", str(fast_demo), "--scenario", str(bad), "--out", str(tmp_path / "x")]
+    )
+    assert err.exit_code != 0 and "VT-TN-9999" in err.output and "closest existing ids" in err.output
+
+
+def test_optimize_command(runner, fast_demo, tmp_path):
+    out = tmp_path / "opt"
+    result = runner.invoke(main, ["optimize", str(fast_demo), "--sites", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    chosen = pd.read_csv(out / "chosen_sites.csv", encoding="utf-8-sig")
+    assert 1 <= len(chosen) <= 3
+    assert (out / "map.html").exists() and (out / "chosen_sites.gpkg").exists()
+    both = runner.invoke(main, ["optimize", str(fast_demo), "--out", str(tmp_path / "o2")])
+    assert both.exit_code == 2 and "--sites" in both.output

@@ -25,7 +25,7 @@ terrain loss) falls below ``thresholds.lowest_dbm - params.radius_margin_db``, c
 them (error <= 0.71 cell); distances are between cell centres.
 
 Combination per cell and layer: best = max of known values; the output is best when
-best >= ``thresholds.lowest_dbm`` (covered whatever the unknowns); otherwise NaN if any
+best >= the layer technology's ``weak_dbm`` (covered whatever the unknowns); otherwise NaN if any
 site's value there was unknown (DEM nodata at the cell or on its path); otherwise best,
 or :data:`FLOOR_RSRP_DBM` when no site reaches the cell.
 """
@@ -345,7 +345,9 @@ def signal_from_towers(
     nodata = np.isnan(arr)
     layers_out: dict[tuple[str, str], SignalLayer] = {}
     for key, li in index.items():
-        finish_layer(best[li], serving[li], unknown[li], nodata, thresholds.lowest_dbm)
+        # A cell is settled as covered once its best known value reaches its own technology's
+        # weak threshold: unknown paths can only add signal, never remove it.
+        finish_layer(best[li], serving[li], unknown[li], nodata, thresholds.for_technology(key[0]).weak_dbm)
         if diagnostics:
             none = serving[li] < 0
             diag_pl[li][none] = np.nan
