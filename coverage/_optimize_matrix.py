@@ -334,6 +334,7 @@ def candidate_rsrp(
     *,
     radio: RadioParams,
     thresholds: Thresholds,
+    itm_params: object = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """RSRP of each candidate alone at the village centres it reaches (radio engine).
 
@@ -353,7 +354,7 @@ def candidate_rsrp(
     val_parts: list[np.ndarray] = []
     t = dem.transform
     for (_, cand), geom in zip(candidates.iterrows(), candidates.geometry, strict=True):
-        c, r = inv * (geom.x, geom.y)
+        c, r = inv @ (geom.x, geom.y)
         r, c = math.floor(r), math.floor(c)
         r0, r1 = max(0, r - n_max), min(rows_n, r + n_max + 1)
         c0, c1 = max(0, c - n_max), min(cols_n, c + n_max + 1)
@@ -366,7 +367,12 @@ def candidate_rsrp(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a candidate on nodata is simply never chosen
                 sig = signal_from_towers(
-                    tw, sub, params=radio, thresholds=thresholds, technologies=(str(cand["technology"]),)
+                    tw,
+                    sub,
+                    params=radio,
+                    thresholds=thresholds,
+                    technologies=(str(cand["technology"]),),
+                    itm_params=itm_params,
                 )
             layer = sig.layers[(str(cand["technology"]), "any")].rsrp_dbm
             inside = (vr >= r0) & (vr < r1) & (vc >= c0) & (vc < c1)
@@ -506,6 +512,7 @@ def site_problem(
     weight: Literal["population", "priority"] = "population",
     priority: pd.DataFrame | None = None,
     include_unknown: bool = False,
+    itm_params: object = None,
 ) -> SiteProblem:
     """Build the coverage problem from candidate and village layers (the GeoDataFrame adapter).
 
@@ -576,7 +583,9 @@ def site_problem(
             "score"
         ]
         w = w * score.reindex(villages["village_id"].astype(str)).fillna(0.0).to_numpy()
-    indptr, idx, val = candidate_rsrp(candidates, centres, dem, radio=radio, thresholds=thresholds)
+    indptr, idx, val = candidate_rsrp(
+        candidates, centres, dem, radio=radio, thresholds=thresholds, itm_params=itm_params
+    )
     ok = (val >= threshold) & eligible[idx]
     cs = np.concatenate([[0], np.cumsum(ok, dtype=np.int64)])
     keep_counts = cs[indptr[1:]] - cs[indptr[:-1]]

@@ -235,7 +235,24 @@ def coerce_columns(df: pd.DataFrame, columns: Sequence[Column], problems: Proble
             out[col.name] = pd.Series(parsed, index=out.index, dtype="boolean")
         elif col.kind == "datetime":
             text = raw.where(~empty).astype("string").str.strip()
-            parsed_dt = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=False)
+            # Values with an offset (…+07:00, …Z) are exact; values without one are read as
+            # Viet Nam time (+07:00) with a warning. Everything ends up in UTC, so a file may
+            # mix both forms.
+            has_offset = text.str.contains(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", regex=True, na=False)
+            aware = pd.to_datetime(text.where(has_offset), errors="coerce", format="ISO8601", utc=True)
+            naive = pd.to_datetime(text.where(~has_offset & ~empty), errors="coerce", format="ISO8601")
+            naive = naive.dt.tz_localize(
+                "Asia/Ho_Chi_Minh", ambiguous="NaT", nonexistent="NaT"
+            ).dt.tz_convert("UTC")
+            parsed_dt = aware.where(has_offset, naive)
+            n_naive = int((~has_offset & ~empty & naive.notna()).sum())
+            if n_naive:
+                problems.warning(
+                    f"'{col.name}' has no time-zone offset in {n_naive} rows; "
+                    "Viet Nam time (+07:00) is assumed",
+                    "write offsets, e.g. 2026-09-14T08:30:00+07:00",
+                    column=col.name,
+                )
             bad = (~empty) & parsed_dt.isna()
             if bad.any():
                 problems.rows(

@@ -82,7 +82,7 @@ def validate(project: Path) -> None:
     """
     try:
         report = validate_project(project)
-    except CoverageError as exc:
+    except (CoverageError, ValueError, OSError) as exc:
         _fail(exc)
         return
     for problem in report.errors + report.warnings:

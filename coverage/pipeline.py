@@ -389,6 +389,9 @@ def atomic_output_dir(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a shared output folder must be readable
     old = None
     if out.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
@@ -679,7 +682,9 @@ def run(
     layers = report.layers
     assert layers is not None
     crs = layers.working_crs
-    with atomic_output_dir(out, overwrite=overwrite, protect=_inputs_of(project)) as tmp:
+    store = Path(history_store) if history_store is not None else default_store_path(project.path)
+    protect = [*_inputs_of(project), store] if record_history else _inputs_of(project)
+    with atomic_output_dir(out, overwrite=overwrite, protect=protect) as tmp:
         files: list[Path] = []
         gpkg = tmp / "inputs.gpkg"
         say(f"writing validated inputs in {crs.name}")
@@ -701,7 +706,6 @@ def run(
         files += _write_summary(tmp, report, layers, files, analysis)
         run_id = None
         if record_history:
-            store = Path(history_store) if history_store is not None else default_store_path(project.path)
             say(f"recording the run in the history store {store}")
             run_id = record_run(
                 store,

@@ -14,7 +14,9 @@ written as its own column ``component_<name>``:
   the area share; 1 - share is taken as 1 for a ``reported_gap`` (evidence overrides the
   model, as in the FCC challenge) and as 0 where the share is unknown. Log-scaled:
   ``log1p(u) / log1p(max u)`` over the villages of the run, so one town does not flatten
-  every hamlet. Unknown population counts as 0 (flag ``population_unknown``).
+  every hamlet. Unknown population counts as 0 (flag ``population_unknown``). Only
+  villages that need action (``predicted_gap``, ``reported_gap``, ``power_outage``)
+  score on it, so a village with good 4G at its centre never outranks a dead zone.
 * ``gap_severity``: dB below the 4G ``good`` threshold at the village centre,
   ``min(max(good - rsrp, 0), severity_cap_db) / severity_cap_db``; unknown signal -> 0
   (flag ``signal_no_data``).
@@ -269,7 +271,14 @@ def priority_table(
     uncovered = np.nan_to_num(pop, nan=0.0) * uncovered_frac
     df["uncovered_population"] = uncovered
     top = np.log1p(uncovered.max()) if n else 0.0
-    comp = {"uncovered_population": np.log1p(uncovered) / top if top > 0 else np.zeros(n)}
+    # Only villages that need action score on uncovered population: a village whose centre
+    # has good 4G (status covered, action none) must not outrank a dead zone.
+    needs_action = in_gap | (status == "power_outage")
+    comp = {
+        "uncovered_population": np.where(needs_action, np.log1p(uncovered) / top, 0.0)
+        if top > 0
+        else np.zeros(n)
+    }
     # severity
     rsrp4 = _num(_col(df, "rsrp_centre_dbm_4g_any"))
     sev_db = np.clip(thresholds.lte.good_dbm - rsrp4, 0.0, gap_params.severity_cap_db)

@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,9 @@ from coverage._errors import InputError, OutputExistsError
 from coverage._whatif_toml import scenario_from_toml
 from coverage.config import Project, load_project
 from coverage.gaps import gaps_from_signal
+from coverage.io.candidates import read_candidate_points
+from coverage.io.csvfile import write_csv
+from coverage.io.towers import read_towers
 from coverage.io.webmap import write_map
 from coverage.optimize import (
     ExactSolver,
@@ -57,7 +61,15 @@ from coverage.pipeline import (
     map_page,
     validate_project,
 )
-from coverage.whatif import AddSite, Scenario, ScenarioError, ScenarioResult, UpgradeSite, evaluate_scenario
+from coverage.whatif import (
+    AddSite,
+    Scenario,
+    ScenarioError,
+    ScenarioResult,
+    UpgradeSite,
+    apply_scenario,
+    evaluate_scenario,
+)
 
 __all__ = [
     "Baseline",
@@ -151,6 +163,7 @@ def whatif(baseline: Baseline, scenario: Scenario) -> ScenarioResult:
         radio=p.radio,
         thresholds=p.thresholds,
         tower_defaults=p.tower_defaults,
+        itm_params=p.itm,
         population=a.population,
         evidence=a.evidence.villages,
         gap_params=p.gaps,
@@ -207,7 +220,7 @@ def write_whatif(folder: Path, baseline: Baseline, result: ScenarioResult, *, la
     """
     files = []
     cmp_path = folder / "villages_before_after.csv"
-    result.comparison.to_csv(cmp_path, index=False, encoding="utf-8-sig")
+    write_csv(result.comparison, cmp_path)
     files.append(cmp_path)
     files.append(write_priority_csv(result.priority, folder / "priority_after.csv"))
     touched = result.towers[result.towers["site_id"].astype(str).isin(result.touched)]
@@ -254,6 +267,15 @@ def _inputs(project: Project, *extra: Path) -> list[Path]:
     return [project.path, *(s.path for s in project.inputs.values()), *extra]
 
 
+def _check_protect(out: Path, protect: list[Path]) -> None:
+    """Refuse, before any computation, an output folder that is or holds an input."""
+    target = out.resolve()
+    for path in protect:
+        path = Path(path).resolve()
+        if path == target or target in path.parents:
+            raise ValueError(f"output folder {target} contains the input {path}; choose another --out folder")
+
+
 def run_whatif(
     project_path: str | Path,
     scenario_path: str | Path,
@@ -272,6 +294,21 @@ def run_whatif(
     _check_out(out, overwrite)
     scenario = read_scenario(scenario_path)
     project = load_project(project_path)
+    _check_protect(out, _inputs(project, Path(scenario_path)))
+    # Check the scenario against the tower layer now, not after the province baseline.
+    src = project.inputs["towers"]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tower layer's own problems come with validation below
+            towers = read_towers(
+                src.path, layer=src.layer, crs=src.crs, x_column=src.x_column, y_column=src.y_column,
+                columns=src.columns, fmt=src.format, defaults=project.tower_defaults,
+                mnc_operators=src.mnc_operators,
+            )  # fmt: skip
+    except InputError:
+        towers = None  # validation (next) lists every problem of every layer
+    if towers is not None:
+        apply_scenario(towers, scenario, defaults=project.tower_defaults)
     say("validating inputs and computing the baseline")
     base = load_baseline(project, progress=say)
     say(f"evaluating scenario {scenario.name or Path(scenario_path).name} ({len(scenario)} change(s))")
@@ -301,27 +338,14 @@ class Optimisation:
     budget_vnd: float | None
 
 
-def read_candidates(path: str | Path, **kwargs: object) -> gpd.GeoDataFrame:
-    """Read candidate sites from a file with coordinates (CSV with lon/lat, GeoPackage, GeoJSON).
+def read_candidates(path: str | Path, *, crs: str | None = None, **kwargs: object) -> gpd.GeoDataFrame:
+    """Read candidate sites from a file with coordinates (CSV/Excel with lon/lat, GeoPackage, GeoJSON).
 
-    Keywords go to :func:`coverage.optimize.candidates_from_points`.
+    Validated like every input (:func:`coverage.io.candidates.read_candidate_points`);
+    other keywords go to :func:`coverage.optimize.candidates_from_points`.
     """
-    p = Path(path)
-    if p.suffix.lower() == ".csv":
-        df = pd.read_csv(p)
-        cols = {c.lower(): c for c in df.columns}
-        if "lon" in cols and "lat" in cols:
-            gdf = gpd.GeoDataFrame(
-                df, geometry=gpd.points_from_xy(df[cols["lon"]], df[cols["lat"]]), crs="EPSG:4326"
-            )
-        elif "x" in cols and "y" in cols and "crs" in kwargs:
-            crs = kwargs.pop("crs")
-            gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df[cols["x"]], df[cols["y"]]), crs=crs)
-        else:
-            raise InputError([], f"{p}: a candidate CSV needs lon and lat columns (EPSG:4326)")
-    else:
-        gdf = gpd.read_file(p, engine="pyogrio")
-    return candidates_from_points(gdf, **kwargs)  # type: ignore[arg-type]
+    points = read_candidate_points(path, crs=crs)
+    return candidates_from_points(points, **kwargs)  # type: ignore[arg-type]
 
 
 def _generated(
@@ -401,6 +425,7 @@ def optimise(
             min_class=min_class,
             weight=weight,
             priority=baseline.analysis.priority,
+            itm_params=p.itm,
         )
     if isinstance(solver, str):
         if solver not in ("auto", "exact", "greedy"):
@@ -463,10 +488,10 @@ def write_optimisation(
     table = pd.DataFrame(chosen.drop(columns=chosen.geometry.name)).assign(
         lon=ll.geometry.x.round(6), lat=ll.geometry.y.round(6)
     )
-    table.to_csv(csv, index=False, encoding="utf-8-sig")
+    write_csv(table, csv)
     files.append(csv)
     cov = folder / "covered_villages.csv"
-    result.covered.to_csv(cov, index=False, encoding="utf-8-sig")
+    write_csv(result.covered, cov)
     files.append(cov)
     cands = folder / "candidates.gpkg"
     result.problem.candidates.to_file(cands, layer="candidates", driver="GPKG", engine="pyogrio")

@@ -263,3 +263,20 @@ def test_gdf_types(tmp_path, villages):
     out = read_villages(tmp_path / "v.gpkg")
     assert isinstance(out, gpd.GeoDataFrame)
     assert "_row" in out.columns
+
+
+def test_outage_times_with_mixed_offsets(tmp_path):
+    df = pd.read_csv(_outages(tmp_path), dtype=str, keep_default_na=False).drop(columns="ghi_chu")
+    df.loc[0, "reported_at"] = "2026-09-14T08:30:00+07:00"
+    df.loc[1, "reported_at"] = "2026-09-14T01:30:00Z"
+    extra = df.iloc[[0]].assign(report_id="R3", reported_at="2026-09-14 08:30")
+    pd.concat([df, extra]).to_csv(tmp_path / "o4.csv", index=False)
+    with pytest.warns(CoverageWarning, match="no time-zone offset in 1 rows"):
+        out = read_outages(tmp_path / "o4.csv")
+    assert str(out["reported_at"].dt.tz) == "UTC"
+    # the three forms denote the same instant
+    assert out["reported_at"].nunique() == 1
+    bad = pd.concat([df, extra.assign(report_id="R4", reported_at="14/09/2026")])
+    bad.to_csv(tmp_path / "o5.csv", index=False)
+    with pytest.raises(InputSchemaError, match="not an ISO 8601 date-time"):
+        read_outages(tmp_path / "o5.csv")

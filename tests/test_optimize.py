@@ -179,3 +179,28 @@ def test_site_problem_rejects_mixed_technologies(setup):
     mixed = cands.assign(technology=["4G", "5G", "4G"])
     with pytest.raises(ValueError, match="separately"):
         site_problem(mixed, villages, signal=sig, dem=dem, radio=radio, thresholds=Thresholds())
+
+
+def test_candidate_file_problems_are_reported_with_rows(tmp_path):
+    import pandas as pd
+
+    from coverage._errors import InputSchemaError
+    from coverage.scenarios import read_candidates
+
+    good = pd.DataFrame(
+        {"candidate_id": ["K1", "K2"], "lon": [105.5, 105.6], "lat": [21.6, 21.7],
+         "antenna_height_m": ["35", "40"], "has_grid_power": ["không", "có"]}
+    )  # fmt: skip
+    good.to_csv(tmp_path / "c.csv", index=False)
+    cands = read_candidates(tmp_path / "c.csv")
+    assert len(cands) >= 2 and cands.crs is not None
+    bad = good.assign(antenna_height_m=["abc", "-5"], has_grid_power=["maybe", "có"])
+    bad.to_csv(tmp_path / "b.csv", index=False)
+    with pytest.raises(InputSchemaError) as info:
+        read_candidates(tmp_path / "b.csv")
+    text = str(info.value)
+    assert "line 2" in text and "'antenna_height_m' is not a number" in text
+    assert "outside the physical range" in text and "'has_grid_power' is not yes/no" in text
+    (tmp_path / "broken.geojson").write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputSchemaError, match="cannot read the file"):
+        read_candidates(tmp_path / "broken.geojson")

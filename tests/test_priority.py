@@ -274,3 +274,26 @@ def test_priority_summary_counts_actions_and_costs():
     assert s.loc["01", "villages_new_site"] == 1
     assert s.loc["01", "cost_vnd"] == CostParams().site_vnd
     assert s.loc["02", "population_without_good_4g"] == 500
+
+
+def test_a_covered_village_never_outranks_a_dead_zone():
+    """Review finding: a big village with good 4G at its centre but 30 % area coverage ranked first."""
+    import pandas as pd
+
+    from coverage.priority import priority_table
+
+    wide = pd.DataFrame(
+        {
+            "village_id": ["A", "B"],
+            "name": ["Thôn Lớn", "Bản Nhỏ"],
+            "population": [5000, 25],
+            "class_4g_any": ["good", "weak"],
+            "class_5g_any": ["good", "none"],
+            "rsrp_centre_dbm_4g_any": [-90.0, -110.0],
+            "covered_share_4g_any": [0.3, 1.0],
+            "dist_site_km_4g_any": [1.0, 4.0],
+        }
+    )
+    ranked = priority_table(wide).set_index("village_id")
+    assert ranked.loc["B", "rank"] == 1 and ranked.loc["B", "recommended_action"] == "new_site"
+    assert ranked.loc["A", "recommended_action"] == "none" and ranked.loc["A", "score"] == 0.0

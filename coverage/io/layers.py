@@ -296,16 +296,6 @@ def load_outages(
             "report has neither coordinates nor a village_id",
             "add lon/lat or the village_id of the report",
         )
-    ts = gdf["reported_at"]
-    if len(ts) and hasattr(ts.dt, "tz") and ts.dt.tz is None:
-        problems.warning(
-            "reported_at has no time-zone offset; Viet Nam time (+07:00) is assumed",
-            "write offsets, e.g. 2026-09-14T08:30:00+07:00",
-            column="reported_at",
-        )
-        gdf["reported_at"] = ts.dt.tz_localize("Asia/Ho_Chi_Minh")
-    elif len(ts) and ts.dtype == object:
-        gdf["reported_at"] = pd.to_datetime(ts, utc=True)
     return gdf, problems
 
 

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import rasterio
 
+from coverage.io.csvfile import write_csv
+
 __all__ = ["signal_file_name", "write_signal"]
 
 # Same value as coverage.propagation.FLOOR_RSRP_DBM. coverage.io and coverage.propagation
@@ -95,14 +97,7 @@ def _write_tif(path: Path, result: Any, bands: list[tuple[str, np.ndarray]], tag
 
 
 def _write_csv(path: Path, frame: pd.DataFrame, index_label: str | None) -> None:
-    tmp = _atomic_path(path)
-    try:
-        frame.to_csv(tmp, index=index_label is not None, index_label=index_label)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    write_csv(frame, path, index_label=index_label)
 
 
 def write_signal(result: Any, out_dir: str | os.PathLike[str], *, diagnostics: bool = False) -> list[Path]:

@@ -15,6 +15,8 @@ from dataclasses import asdict, is_dataclass
 import numpy as np
 import pandas as pd
 
+from coverage.io.csvfile import FORMULA_PREFIXES
+
 __all__ = ["method_rows", "write_sheet"]
 
 _NUMBER_FORMATS = (
@@ -25,10 +27,6 @@ _NUMBER_FORMATS = (
     (lambda c: c.endswith("_vnd"), "#,##0"),
     (lambda c: c == "uncovered_population", "#,##0"),
 )
-
-
-#: Leading characters that make spreadsheet software treat a cell as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _number_format(column: str, series: pd.Series) -> str | None:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from coverage._errors import OutputExistsError
 from coverage.evidence import UNMATCHED_COLUMNS
+from coverage.io.csvfile import spreadsheet_safe
 from coverage.outputs._labels import (
     PRIORITY_SHEET_EN,
     PRIORITY_SHEET_VI,
@@ -30,7 +31,7 @@ from coverage.outputs._labels import (
     operator_sheet_name,
     translate_values,
 )
-from coverage.outputs._xlsx import FORMULA_PREFIXES, method_rows, write_sheet
+from coverage.outputs._xlsx import method_rows, write_sheet
 from coverage.priority import PRIORITY_COLUMNS
 
 __all__ = [
@@ -134,21 +135,6 @@ def operator_list_columns(table: pd.DataFrame, operator: str) -> list[str]:
     return [c for c in cols if c in table.columns]
 
 
-def _text_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe.
-
-    The CSV is meant to be opened in Excel; a village named ``=HYPERLINK(...)`` or
-    ``+cmd|...`` must stay text (OWASP "CSV injection"). Numbers are not touched.
-    """
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            out[c] = out[c].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
-            )
-    return out
-
-
 def _rounded(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for c in out.columns:
@@ -189,7 +175,7 @@ def write_priority_csv(
     if "rank" in df.columns:
         df = df.sort_values("rank", kind="stable")
     with _atomic(path, overwrite) as tmp:
-        _text_safe(_rounded(df)).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+        spreadsheet_safe(_rounded(df)).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
     return Path(path)
 
 
@@ -205,7 +191,7 @@ def write_unmatched_outages_csv(
     if len(df) and isinstance(df["reported_at"].dtype, pd.DatetimeTZDtype):
         df["reported_at"] = df["reported_at"].map(lambda t: t.isoformat() if pd.notna(t) else "")
     with _atomic(path, overwrite) as tmp:
-        _text_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+        spreadsheet_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
     return Path(path)
 
 
