@@ -15,6 +15,8 @@ from coverage.propagation._numba import nb
 from coverage.propagation.terrain import _excess_scalar
 
 FLOOR_RSRP_DBM = -200.0
+_ROWS = 2  # _apply_cells: task t of _TASKS takes row blocks t, t + _TASKS, ... (balanced when clipped)
+_TASKS = 32
 
 
 # Tabulated helpers (linear interpolation): excess knife-edge loss for 0 <= nu < 64 and
@@ -157,7 +159,7 @@ def _apply_sector(
 def _apply_cells(
     best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, dem, r0, c0, radius_cells,
     cell_slot, half, g, slope, slot_k, slot_i, pl_table, a_h, p0_db, tilt_deg, v_beamwidth_deg, sidelobe_db,
-    front_to_back_db, omni, inv_sqrt_lambda, site_index, nu_table, atan_table, sample_loss=None,
+    front_to_back_db, omni, inv_sqrt_lambda, site_index, nu_table, atan_table, sample_loss=None, a_hb=None,
 ):  # fmt: skip
     """Fold one sector like :func:`_apply_sector`, reading the sweep output per slot.
 
@@ -166,6 +168,12 @@ def _apply_cells(
     ``cell_slot`` maps a cell offset to the slot of its radial sample; slots are numbered
     in row-major cell order, so rows of cells read ``g``/``slope`` almost sequentially.
     ``sample_loss`` (ITM) stays indexed by ``k * (half + 2) + i``.
+
+    ``a_hb`` (empirical models only; per radial, see :func:`gain_bound`) enables pruning:
+    a cell is skipped when the sector's upper bound ``float32(p0 + a_hb - PL)`` is below
+    every layer's best there, since the terrain loss is >= 0 and the antenna gain <= ``a_hb``
+    (rounding is monotone), so the cell could not change; the result is bit-identical.
+    Unknown flags are set before the test.
     """
     _, rows, cols = best.shape
     n = int(radius_cells)
@@ -174,61 +182,139 @@ def _apply_cells(
     r_hi = min(rows - 1, r0 + n)
     n_layers = layers.shape[0]
     stride = half + 2
-    for row in nb.prange(r_lo, r_hi + 1):
-        dr = row - r0
-        w2 = rad2 - dr * dr
-        if w2 < 0.0:
-            continue
-        cm = int(math.sqrt(w2))
-        while (cm + 1) * (cm + 1) <= w2:
-            cm += 1
-        while cm * cm > w2:
-            cm -= 1
-        cs_row = cell_slot[dr + half]
-        for col in range(max(0, c0 - cm), min(cols - 1, c0 + cm) + 1):
-            if math.isnan(dem[row, col]):
-                continue
-            dc = col - c0
-            cs = cs_row[dc + half]
-            gv = g[cs]
-            if math.isnan(gv):
-                for li in range(n_layers):
-                    unknown[layers[li], row, col] = 1
-                continue
-            rho2 = dr * dr + dc * dc
-            rho = math.sqrt(rho2)
-            if sample_loss is not None:  # ITM: loss per radial sample, no Bullington excess
-                i_s = slot_i[cs]
-                pl = sample_loss[slot_k[cs] * stride + i_s]
-                if i_s > 0:
-                    pl += 20.0 * math.log10(rho / i_s)
-                tl = 0.0
-                if math.isnan(pl):
-                    for li in range(n_layers):
-                        unknown[layers[li], row, col] = 1
+    n_blk = (r_hi - r_lo + _ROWS) // _ROWS
+    for th in nb.prange(_TASKS):
+        for blk in range(th, n_blk, _TASKS):
+            for row in range(r_lo + blk * _ROWS, min(r_hi + 1, r_lo + (blk + 1) * _ROWS)):
+                dr = row - r0
+                w2 = rad2 - dr * dr
+                if w2 < 0.0:
                     continue
-            else:
-                i0 = int(rho)
-                t = rho - i0
-                pl = pl_table[i0] * (1.0 - t) + pl_table[i0 + 1] * t
-                tl = _excess_db(gv * inv_sqrt_lambda, nu_table) if gv > 0.0 else 0.0
-            gain = 0.0
-            if not omni:
-                x = (_atan_deg(slope[cs], atan_table) - tilt_deg) / v_beamwidth_deg
-                a_v = -min(12.0 * x * x, sidelobe_db)
-                a_hk = a_h[slot_k[cs]] if rho2 > 0 else 0.0  # under the mast: no bearing
-                gain = -min(-(a_hk + a_v), front_to_back_db)
-            v = np.float32(p0_db + gain - pl - tl)
-            for li in range(n_layers):
-                lay = layers[li]
-                b = best[lay, row, col]
-                if v > b or (v == b and site_index < serving[lay, row, col]):
-                    best[lay, row, col] = v
-                    serving[lay, row, col] = site_index
-                    if diagnostics:
-                        diag_pl[lay, row, col] = pl
-                        diag_tl[lay, row, col] = tl
-                        diag_los[lay, row, col] = 1 if gv == 0.0 else 0
+                cm = int(math.sqrt(w2))
+                while (cm + 1) * (cm + 1) <= w2:
+                    cm += 1
+                while cm * cm > w2:
+                    cm -= 1
+                cs_row = cell_slot[dr + half]
+                for col in range(max(0, c0 - cm), min(cols - 1, c0 + cm) + 1):
+                    if math.isnan(dem[row, col]):
+                        continue
+                    dc = col - c0
+                    cs = cs_row[dc + half]
+                    gv = g[cs]
+                    if math.isnan(gv):
+                        for li in range(n_layers):
+                            unknown[layers[li], row, col] = 1
+                        continue
+                    rho2 = dr * dr + dc * dc
+                    rho = math.sqrt(rho2)
+                    if sample_loss is not None:  # ITM: loss per radial sample, no Bullington excess
+                        i_s = slot_i[cs]
+                        pl = sample_loss[slot_k[cs] * stride + i_s]
+                        if i_s > 0:
+                            pl += 20.0 * math.log10(rho / i_s)
+                        tl = 0.0
+                        if math.isnan(pl):
+                            for li in range(n_layers):
+                                unknown[layers[li], row, col] = 1
+                            continue
+                    else:
+                        i0 = int(rho)
+                        t = rho - i0
+                        pl = pl_table[i0] * (1.0 - t) + pl_table[i0 + 1] * t
+                        if a_hb is not None and rho2 > 0:
+                            bound = np.float32(p0_db + a_hb[slot_k[cs]] - pl)
+                            beaten = True
+                            for li in range(n_layers):
+                                if not bound < best[layers[li], row, col]:
+                                    beaten = False
+                                    break
+                            if beaten:
+                                continue
+                        tl = _excess_db(gv * inv_sqrt_lambda, nu_table) if gv > 0.0 else 0.0
+                    gain = 0.0
+                    if not omni:
+                        x = (_atan_deg(slope[cs], atan_table) - tilt_deg) / v_beamwidth_deg
+                        a_v = -min(12.0 * x * x, sidelobe_db)
+                        a_hk = a_h[slot_k[cs]] if rho2 > 0 else 0.0  # under the mast: no bearing
+                        gain = -min(-(a_hk + a_v), front_to_back_db)
+                    v = np.float32(p0_db + gain - pl - tl)
+                    for li in range(n_layers):
+                        lay = layers[li]
+                        b = best[lay, row, col]
+                        if v > b or (v == b and site_index < serving[lay, row, col]):
+                            best[lay, row, col] = v
+                            serving[lay, row, col] = site_index
+                            if diagnostics:
+                                diag_pl[lay, row, col] = pl
+                                diag_tl[lay, row, col] = tl
+                                diag_los[lay, row, col] = 1 if gv == 0.0 else 0
+
+
+def gain_bound(
+    a_h: np.ndarray, n_rad: int, omni: bool, sidelobe_db: float, front_to_back_db: float
+) -> np.ndarray:
+    """Upper bound per radial of the antenna gain computed in :func:`_apply_cells` (0 for omni)."""
+    if omni:
+        return np.zeros(n_rad)
+    return np.maximum(a_h + max(0.0, -sidelobe_db), -front_to_back_db)
+
+
+@nb.njit(cache=True, parallel=True)
+def _need_slots(
+    need, best, dem, r0, c0, cell_slot, half, slot_k, layers, radius_cells, pl_tables, p0_db, a_hb
+):
+    """Flag (1) in ``need`` the slots of the cells that :func:`_apply_cells` with ``a_hb`` would not skip.
+
+    One row per sector of a site group: ``layers[s]``, ``radius_cells[s]``,
+    ``pl_tables[s]``, ``p0_db[s]``, ``a_hb[s]``. Must run before any of the group's
+    sectors is applied (best only grows, so a slot not flagged now stays unused).
+    Flags every slot under the mast. Racing writes all store 1.
+    """
+    need[:] = 0
+    _, rows, cols = best.shape
+    n_sec, n_layers = layers.shape
+    n = 0
+    for s in range(n_sec):
+        n = max(n, int(radius_cells[s]))
+    r_lo = max(0, r0 - n)
+    r_hi = min(rows - 1, r0 + n)
+    n_blk = (r_hi - r_lo + _ROWS) // _ROWS
+    for th in nb.prange(_TASKS):
+        for blk in range(th, n_blk, _TASKS):
+            for row in range(r_lo + blk * _ROWS, min(r_hi + 1, r_lo + (blk + 1) * _ROWS)):
+                dr = row - r0
+                cs_row = cell_slot[dr + half]
+                for s in range(n_sec):
+                    rad2 = radius_cells[s] * radius_cells[s]
+                    w2 = rad2 - dr * dr
+                    if w2 < 0.0:
+                        continue
+                    cm = int(math.sqrt(w2))
+                    while (cm + 1) * (cm + 1) <= w2:
+                        cm += 1
+                    while cm * cm > w2:
+                        cm -= 1
+                    for col in range(max(0, c0 - cm), min(cols - 1, c0 + cm) + 1):
+                        if math.isnan(dem[row, col]):
+                            continue
+                        dc = col - c0
+                        cs = cs_row[dc + half]
+                        if need[cs] != 0:
+                            continue
+                        rho2 = dr * dr + dc * dc
+                        if rho2 == 0:
+                            need[cs] = 1
+                            continue
+                        rho = math.sqrt(rho2)
+                        i0 = int(rho)
+                        t = rho - i0
+                        pl = pl_tables[s, i0] * (1.0 - t) + pl_tables[s, i0 + 1] * t
+                        bound = np.float32(p0_db[s] + a_hb[s, slot_k[cs]] - pl)
+                        for li in range(n_layers):
+                            if not bound < best[layers[s, li], row, col]:
+                                need[cs] = 1
+                                break
 
 
 def finish_layer(

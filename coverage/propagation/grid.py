@@ -53,7 +53,15 @@ from coverage._errors import (
 )
 from coverage._types import Raster
 from coverage.params import RadioParams, Thresholds
-from coverage.propagation._combine import _ATAN_TABLE, _NU_TABLE, FLOOR_RSRP_DBM, _apply_cells, finish_layer
+from coverage.propagation._combine import (
+    _ATAN_TABLE,
+    _NU_TABLE,
+    FLOOR_RSRP_DBM,
+    _apply_cells,
+    _need_slots,
+    finish_layer,
+    gain_bound,
+)
 from coverage.propagation._sites import SitePlan, pathloss_table, plan_sites
 from coverage.propagation.antenna import horizontal_gain_db
 from coverage.propagation.itm import ItmParams
@@ -184,12 +192,25 @@ def _layer_keys(plan: SitePlan, technologies: Sequence[str]) -> list[tuple[str, 
     return keys
 
 
-def _site_groups(sites: pd.DataFrame, res_m: float) -> list[tuple[tuple, pd.DataFrame]]:
-    """Sectors sharing a cell and antenna height share one sweep; ordered by radius bucket."""
+def _site_groups(sites: pd.DataFrame, res_m: float) -> list[tuple[tuple, np.ndarray]]:
+    """Sectors sharing a cell and antenna height share one sweep; grouped by radius bucket.
+
+    Returns ``(key, positions)`` with the positions (= index, a ``RangeIndex``) of the
+    group's rows in their original order.
+    """
     if sites.empty:
         return []
-    groups = list(sites.groupby(["row", "col", "antenna_height_m"], sort=True))
-    return sorted(groups, key=lambda kg: (math.ceil(kg[1]["radius_m"].max() / res_m / _TABLE_STEP), kg[0]))
+    radius = sites["radius_m"].to_numpy()
+    groups = list(sites.groupby(["row", "col", "antenna_height_m"], sort=True).indices.items())
+    bucket = [math.ceil(radius[pos].max() / res_m / _TABLE_STEP) for _, pos in groups]
+    if (sites["model"] == "itm").any():  # keep the order of the ITM messages
+        rank = np.arange(len(groups))
+    else:
+        # The fold does not depend on the order. A scattered order fills the running best
+        # everywhere early, so more cells of later sites are pruned (see _apply_cells).
+        rank = np.random.default_rng(0).permutation(len(groups))
+    order = sorted(range(len(groups)), key=lambda i: (bucket[i], rank[i]))
+    return [groups[i] for i in order]
 
 
 def _warn_skipped(skipped: pd.DataFrame) -> None:
@@ -294,15 +315,17 @@ def signal_from_towers(
     messages = list(plan.messages)
     done = 0
     pl_cache: dict[tuple, np.ndarray] = {}  # path loss per (model, band, height, radius)
-    for (r0, c0, h_ant), group in _site_groups(sites, res_m):
-        n_group = math.ceil(group["radius_m"].max() / res_m)
+    records = sites.to_dict("records")  # once: per-group DataFrame access dominated with many sites
+    for (r0, c0, h_ant), pos in _site_groups(sites, res_m):
+        group = [records[i] for i in pos]
+        n_group = math.ceil(max(s["radius_m"] for s in group) / res_m)
         tab = tables.get(n_group)
-        tab.sweep(arr, int(r0), int(c0), float(h_ant), params.receiver_height_m, res_m, curv, n_group)
         dirs = tab.dirs
         bearing = np.degrees(np.arctan2(dirs[:, 0] * dem.transform.a, dirs[:, 1] * dem.transform.e))
         itm_cache: dict[float, tuple[np.ndarray, list[str]]] = {}  # per band: ITM loss per radial sample
         gain_cache: dict[float, np.ndarray] = {}
-        for idx, s in zip(group.index, group.to_dict("records"), strict=True):
+        calls = []
+        for idx, s in zip(pos, group, strict=True):
             n_s = min(n_group, math.ceil(s["radius_m"] / res_m))
             omni = math.isnan(s["azimuth_deg"])
             if omni:
@@ -331,13 +354,32 @@ def signal_from_towers(
                 if len(pl_cache) > 256:
                     pl_cache.clear()
                 pl_cache[pl_key] = pathloss_table(pd.Series(s), n_s + 1, res_m, params)
+            a_hb = None
+            if sample_loss is None:  # empirical model: prune cells an earlier site already beats
+                a_hb = gain_bound(a_h, tab.n_rad, omni, params.sidelobe_db, params.front_to_back_db)
+            calls.append((idx, s, n_s, omni, a_h, layers, sample_loss, pl_cache[pl_key], a_hb))
+        need = None
+        if all(c[8] is not None for c in calls):
+            width = max(c[7].size for c in calls)
+            pl_tables = np.full((len(calls), width), np.nan)
+            for i, c in enumerate(calls):
+                pl_tables[i, : c[7].size] = c[7]
+            need = np.empty(tab.g.size, dtype=np.uint8)
+            _need_slots(
+                need, best, arr, int(r0), int(c0), tab.cell_slot, tab.half, tab.slot_k,
+                np.array([c[5] for c in calls]), np.array([float(c[2]) for c in calls]), pl_tables,
+                np.array([float(c[1]["p0_db"]) for c in calls]), np.array([c[8] for c in calls]),
+            )  # fmt: skip
+        tab.sweep(arr, int(r0), int(c0), float(h_ant), params.receiver_height_m, res_m, curv, n_group, need)
+        for idx, s, n_s, omni, a_h, layers, sample_loss, pl_table, a_hb in calls:
             _apply_cells(
                 best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, arr,
                 int(r0), int(c0), float(n_s), tab.cell_slot, tab.half, tab.g, tab.slope, tab.slot_k,
                 tab.slot_i,
-                pl_cache[pl_key], a_h, float(s["p0_db"]), float(s["tilt_deg"]),
+                pl_table, a_h, float(s["p0_db"]), float(s["tilt_deg"]),
                 params.vertical_beamwidth_deg, params.sidelobe_db, params.front_to_back_db, omni,
                 math.sqrt(s["band_mhz"] * 1e6 / 299_792_458.0), int(idx), _NU_TABLE, _ATAN_TABLE, sample_loss,
+                a_hb,
             )  # fmt: skip
         done += len(group)
         if progress is not None:

@@ -431,21 +431,30 @@ class RadialTables:
         self.snap_ok = np.zeros((nl, max(1, n_rad >> 1)), dtype=np.uint8)
         self.g = np.empty(self.slot_k.size, dtype=np.float32)
         self.slope = np.empty(self.slot_k.size, dtype=np.float32)
+        self.need_none = np.zeros(0, dtype=np.uint8)  # no pruning
 
-    def sweep(self, dem, r0, c0, h_ant, h_rx, step_m, curv, n) -> None:
-        """Fill ``g`` and ``slope`` for a site at cell ``(r0, c0)`` out to ``n <= half`` samples."""
+    def sweep(self, dem, r0, c0, h_ant, h_rx, step_m, curv, n, need=None) -> None:
+        """Fill ``g`` and ``slope`` for a site at cell ``(r0, c0)`` out to ``n <= half`` samples.
+
+        ``need`` (``uint8`` per slot, default: all needed): slots flagged 0 are only guaranteed
+        to be NaN where unknown; otherwise ``g`` is some value >= 0 and ``slope`` may be stale
+        (no edge search; without ring doubling, nothing but the nodata scan after a
+        radial's last needed sample).
+        """
+        if need is None:
+            need = self.need_none
         self.snap_ok[:] = 0
         _sweep_tree(
             dem, r0, c0, h_ant, h_rx, step_m, curv, self.off, n, self.slot, self.g, self.slope,
             self.start, self.parent, self.chunk, self.inner, self.levels,
-            self.snap_x, self.snap_z, self.snap_n, self.snap_m, self.snap_ok,
+            self.snap_x, self.snap_z, self.snap_n, self.snap_m, self.snap_ok, need,
         )  # fmt: skip
 
 
 @nb.njit(cache=True, parallel=True)
 def _sweep_tree(
     dem, r0, c0, h_ant, h_rx, step_m, curv, off, n, slot, g_out, s_out,
-    start, parent, chunk, inner, levels, snap_x, snap_z, snap_n, snap_m, snap_ok,
+    start, parent, chunk, inner, levels, snap_x, snap_z, snap_n, snap_m, snap_ok, need,
 ):  # fmt: skip
     """Radial sweep with ring doubling, writing ``(g, depression slope)`` of used samples per slot.
 
@@ -467,7 +476,7 @@ def _sweep_tree(
             hz = np.empty(n + 2)
             for k in range(ch * n_rad // n_tasks, (ch + 1) * n_rad // n_tasks):
                 _radial(dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
-                        levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, k, hx, hz)  # fmt: skip
+                        levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, k, hx, hz, need)  # fmt: skip
         return
     n_chunks = off.shape[0] // chunk
     n_tasks = min(n_chunks, 64)
@@ -476,7 +485,8 @@ def _sweep_tree(
         hz = np.empty(n + 2)
         for c in range(ch * n_chunks // n_tasks, (ch + 1) * n_chunks // n_tasks):
             _radial(dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
-                    levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, c * chunk, hx, hz)  # fmt: skip
+                    levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, c * chunk, hx, hz,
+                    need)  # fmt: skip
     for ch in nb.prange(n_tasks):
         hx = np.empty(n + 2)
         hz = np.empty(n + 2)
@@ -484,13 +494,13 @@ def _sweep_tree(
             for j in inner:
                 _radial(dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
                         levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, c * chunk + j,
-                        hx, hz)  # fmt: skip
+                        hx, hz, need)  # fmt: skip
 
 
 @nb.njit(cache=True)
 def _radial(
     dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
-    levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, k, hx, hz,
+    levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, k, hx, hz, need,
 ):  # fmt: skip
     """One radial of :func:`_sweep_tree` (see there)."""
     rows, cols = dem.shape
@@ -537,7 +547,15 @@ def _radial(
     nxt = bk - 1  # next snapshot level to save (descending sample index ascending)
     while nxt >= 0 and (off.shape[1] - 2) >> (nxt + 1) < s0:
         nxt -= 1
-    for i in range(s0, n + 1):
+    prune = need.shape[0] > 0  # else every slot is needed
+    n_full = n  # without ring doubling, samples after the last needed one only track nodata
+    if prune and levels == 0:
+        n_full = s0 - 1
+        for i in range(n, s0 - 1, -1):
+            if sl[i] >= 0 and need[sl[i]] != 0:
+                n_full = i
+                break
+    for i in range(s0, n_full + 1):
         while nxt >= 0 and i == (off.shape[1] - 2) >> (nxt + 1):
             ip = k >> (nxt + 1)
             snap_n[nxt, ip] = hn
@@ -574,6 +592,8 @@ def _radial(
             s_out[si] = -mrx
             if mrx >= maxm:
                 g_out[si] = 0.0
+            elif prune and need[si] == 0:
+                g_out[si] = 1e-9  # caller will not use it: no edge search
             else:
                 lo = 0
                 hi = hn - 1
@@ -605,6 +625,21 @@ def _radial(
         hx[hn] = d
         hz[hn] = zc
         hn += 1
+    for i in range(n_full + 1, n + 1):  # not needed: g = NaN (unknown) or 1e-9, slope unset
+        if i <= m and not dead:
+            r = r0 + o[i, 0]
+            c = c0 + o[i, 1]
+            if not inside:
+                r = min(max(r, 0), rows - 1)
+                c = min(max(c, 0), cols - 1)
+            dead = math.isnan(dem[r, c])
+        si = sl[i]
+        if si >= 0:
+            if dead or i > m:
+                g_out[si] = np.nan
+                s_out[si] = np.nan
+            else:
+                g_out[si] = 1e-9
 
 
 def bullington_profile(
