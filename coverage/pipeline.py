@@ -249,6 +249,7 @@ def write_analysis(
             folder / "priority.xlsx",
             operator_lists=operator_requests(pr),
             commune_summary=priority_summary(pr, communes=layers.communes),
+            province_summary=priority_summary(pr, by="province"),
             thresholds=project.thresholds,
             weights=project.priority,
             evidence_params=project.evidence,

@@ -93,6 +93,14 @@ def test_demo_writes_every_output(demo_output):
     assert sorted(ranked["rank"]) == list(range(1, 822))
     assert (out / "priority.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert summary["village_status"]["predicted_gap"] > 0
+    from openpyxl import load_workbook
+
+    sheets = load_workbook(out / "priority.xlsx", read_only=True).sheetnames
+    assert {"Danh sách ưu tiên", "Priority list", "Tóm tắt theo xã", "Tóm tắt theo tỉnh", "Method"} <= set(
+        sheets
+    )
+    provinces = pd.read_excel(out / "priority.xlsx", sheet_name="Tóm tắt theo tỉnh")
+    assert len(provinces) == 2  # Thái Nguyên and Tuyên Quang
 
 
 def test_run_refuses_to_overwrite(runner, fast_demo, tmp_path):

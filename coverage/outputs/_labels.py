@@ -15,6 +15,7 @@ from coverage.schema import OPERATORS
 __all__ = [
     "PRIORITY_SHEET_EN",
     "PRIORITY_SHEET_VI",
+    "PROVINCE_SHEET_VI",
     "SUMMARY_SHEET_VI",
     "header_en",
     "header_vi",
@@ -25,6 +26,7 @@ __all__ = [
 PRIORITY_SHEET_VI = "Danh sách ưu tiên"
 PRIORITY_SHEET_EN = "Priority list"
 SUMMARY_SHEET_VI = "Tóm tắt theo xã"
+PROVINCE_SHEET_VI = "Tóm tắt theo tỉnh"
 
 # column: (Vietnamese, English)
 _HEADERS: dict[str, tuple[str, str]] = {

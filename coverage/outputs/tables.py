@@ -25,6 +25,7 @@ from coverage.io.csvfile import spreadsheet_safe
 from coverage.outputs._labels import (
     PRIORITY_SHEET_EN,
     PRIORITY_SHEET_VI,
+    PROVINCE_SHEET_VI,
     SUMMARY_SHEET_VI,
     header_en,
     header_vi,
@@ -243,6 +244,7 @@ def write_priority_xlsx(
     *,
     operator_lists: Mapping[str, pd.DataFrame] | None = None,
     commune_summary: pd.DataFrame | None = None,
+    province_summary: pd.DataFrame | None = None,
     thresholds: object = None,
     weights: object = None,
     evidence_params: object = None,
@@ -273,6 +275,8 @@ def write_priority_xlsx(
         ``{operator: table}`` from :func:`coverage.priority.operator_requests`.
     commune_summary
         Table of :func:`coverage.gaps.area_summary` (``by="commune"``).
+    province_summary
+        The same rolled up per province (sheet ``Tóm tắt theo tỉnh``).
     thresholds, weights, evidence_params, gap_params, costs
         Parameter dataclasses (or mappings) listed on the Method sheet.
     data_sources
@@ -318,6 +322,9 @@ def write_priority_xlsx(
             if commune_summary is not None:
                 summ = _no_personal(pd.DataFrame(commune_summary))
                 write_sheet(wb, SUMMARY_SHEET_VI, summ, [header_vi(c) for c in summ.columns], freeze="C2")
+            if province_summary is not None:
+                prov = _no_personal(pd.DataFrame(province_summary))
+                write_sheet(wb, PROVINCE_SHEET_VI, prov, [header_vi(c) for c in prov.columns], freeze="B2")
             write_sheet(wb, "Method", method, ["Section", "Item", "Value"])
             wb.save(tmp)
         finally:
