@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +61,7 @@ __all__ = [
     "ValidationReport",
     "analysis_grid",
     "atomic_output_dir",
+    "check_output",
     "compute_signal",
     "demo_project_path",
     "run",
@@ -361,6 +362,28 @@ def _inputs_of(project: Project) -> list[Path]:
     return [project.path, *(src.path for src in project.inputs.values())]
 
 
+def check_output(out: str | Path, *, overwrite: bool, protect: Iterable[str | Path] = ()) -> None:
+    """Refuse an output that is or holds an input, or that exists without ``overwrite``.
+
+    Commands call this before any computation, and :func:`atomic_output_dir` again before
+    it replaces anything.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` is one of ``protect`` or contains one (replacing it would delete it).
+    OutputExistsError
+        If ``out`` exists and ``overwrite`` is false.
+    """
+    target = Path(out).resolve()
+    for path in protect:
+        path = Path(path).resolve()
+        if path == target or target in path.parents:
+            raise ValueError(f"output {target} is or contains the input {path}; choose another --out")
+    if target.exists() and not overwrite:
+        raise OutputExistsError(f"output {target} already exists; pass --overwrite to replace it")
+
+
 @contextlib.contextmanager
 def atomic_output_dir(
     out_dir: str | Path, *, overwrite: bool = False, protect: list[Path] = ()
@@ -375,12 +398,7 @@ def atomic_output_dir(
         If ``out_dir`` is an input, or holds one (replacing it would delete inputs).
     """
     out = Path(out_dir).resolve()
-    for path in protect:
-        path = Path(path).resolve()
-        if path == out or out in path.parents:
-            raise ValueError(f"output folder {out} contains the input {path}; choose another --out folder")
-    if out.exists() and not overwrite:
-        raise OutputExistsError(f"output folder {out} already exists; pass --overwrite to replace it")
+    check_output(out, overwrite=overwrite, protect=protect)
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"{out} exists and is not a folder; choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -568,10 +586,7 @@ def run_signal(
     radio = radio or RadioParams()
     thresholds = thresholds or Thresholds()
     out = Path(out_dir)
-    if out.exists() and not overwrite:
-        raise OutputExistsError(
-            f"output folder {out.resolve()} already exists; pass --overwrite to replace it"
-        )
+    check_output(out, overwrite=overwrite, protect=[Path(towers_path), Path(dem_path)])
     towers = read_towers(towers_path)
     dem = read_dem(dem_path)
     crs = working_crs_for([towers], working_crs)
@@ -672,10 +687,9 @@ def run(
     say = progress or log.info
     project = load_project(project_path)
     out = Path(out_dir)
-    if out.exists() and not overwrite:
-        raise OutputExistsError(
-            f"output folder {out.resolve()} already exists; pass --overwrite to replace it"
-        )
+    store = Path(history_store) if history_store is not None else default_store_path(project.path)
+    protect = [*_inputs_of(project), store] if record_history else _inputs_of(project)
+    check_output(out, overwrite=overwrite, protect=protect)
     say("validating inputs")
     report = validate_project(project)
     if not report.ok:
@@ -683,8 +697,6 @@ def run(
     layers = report.layers
     assert layers is not None
     crs = layers.working_crs
-    store = Path(history_store) if history_store is not None else default_store_path(project.path)
-    protect = [*_inputs_of(project), store] if record_history else _inputs_of(project)
     with atomic_output_dir(out, overwrite=overwrite, protect=protect) as tmp:
         files: list[Path] = []
         gpkg = tmp / "inputs.gpkg"
@@ -735,10 +747,7 @@ def run_map(
     say = progress or log.info
     project = load_project(project_path)
     out = Path(out_file)
-    if out.exists() and not overwrite:
-        raise OutputExistsError(f"{out.resolve()} already exists; pass --overwrite to replace it")
-    if out.resolve() in [p.resolve() for p in _inputs_of(project)]:
-        raise ValueError(f"{out} is an input of the project; choose another --out file")
+    check_output(out, overwrite=overwrite, protect=_inputs_of(project))
     say("validating inputs")
     report = validate_project(project)
     if not report.ok:

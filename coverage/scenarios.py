@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 import coverage
-from coverage._errors import InputError, OutputExistsError
+from coverage._errors import InputError
 from coverage._whatif_toml import scenario_from_toml
 from coverage.config import Project, load_project
 from coverage.gaps import gaps_from_signal
@@ -58,6 +58,7 @@ from coverage.pipeline import (
     ValidationReport,
     analyse,
     atomic_output_dir,
+    check_output,
     map_page,
     validate_project,
 )
@@ -256,24 +257,8 @@ def write_whatif(folder: Path, baseline: Baseline, result: ScenarioResult, *, la
     return files
 
 
-def _check_out(out: Path, overwrite: bool) -> None:
-    if out.exists() and not overwrite:
-        raise OutputExistsError(
-            f"output folder {out.resolve()} already exists; pass --overwrite to replace it"
-        )
-
-
 def _inputs(project: Project, *extra: Path) -> list[Path]:
     return [project.path, *(s.path for s in project.inputs.values()), *extra]
-
-
-def _check_protect(out: Path, protect: list[Path]) -> None:
-    """Refuse, before any computation, an output folder that is or holds an input."""
-    target = out.resolve()
-    for path in protect:
-        path = Path(path).resolve()
-        if path == target or target in path.parents:
-            raise ValueError(f"output folder {target} contains the input {path}; choose another --out folder")
 
 
 def run_whatif(
@@ -291,10 +276,9 @@ def run_whatif(
     """
     say = progress or log.info
     out = Path(out_dir)
-    _check_out(out, overwrite)
     scenario = read_scenario(scenario_path)
     project = load_project(project_path)
-    _check_protect(out, _inputs(project, Path(scenario_path)))
+    check_output(out, overwrite=overwrite, protect=_inputs(project, Path(scenario_path)))
     # Check the scenario against the tower layer now, not after the province baseline.
     src = project.inputs["towers"]
     try:
@@ -548,8 +532,12 @@ def run_optimize(
     if sites is None and budget_vnd is None:
         raise ValueError("give --sites K or --budget-vnd B (or both)")
     out = Path(out_dir)
-    _check_out(out, overwrite)
     project = load_project(project_path)
+    check_output(
+        out,
+        overwrite=overwrite,
+        protect=_inputs(project, *([Path(candidates_path)] if candidates_path else [])),
+    )
     cands = read_candidates(candidates_path, technology=technology) if candidates_path is not None else None
     say("validating inputs and computing the baseline")
     base = load_baseline(project, progress=say)

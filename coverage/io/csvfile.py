@@ -8,12 +8,11 @@ never touched (negative dBm stay numbers).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
+
+from coverage.io._atomic import atomic_file
 
 __all__ = ["FORMULA_PREFIXES", "spreadsheet_safe", "write_csv"]
 
@@ -52,16 +51,10 @@ def write_csv(
 
     Raises
     ------
-    FileExistsError
+    OutputExistsError
         If ``path`` exists and ``overwrite`` is false.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass --overwrite to replace it")
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".csv")
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    with atomic_file(path, overwrite=overwrite) as tmp:
         spreadsheet_safe(df).to_csv(
             tmp,
             index=index_label is not None,
@@ -69,12 +62,4 @@ def write_csv(
             encoding="utf-8-sig",
             lineterminator="\n",
         )
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
     return path

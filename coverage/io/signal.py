@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 
+from coverage.io._atomic import atomic_file
 from coverage.io.csvfile import write_csv
 
 __all__ = ["signal_file_name", "write_signal"]
@@ -37,12 +36,6 @@ def signal_file_name(technology: str, operator: str) -> str:
     ascii_name = folded.encode("ascii", "ignore").decode()
     safe = re.sub(r"[^A-Za-z0-9-]+", "_", ascii_name).strip("_") or "unknown"
     return f"signal_{technology}_{safe}.tif"
-
-
-def _atomic_path(final: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.stem}.", suffix=final.suffix)
-    os.close(fd)
-    return Path(tmp)
 
 
 def _bands(layer: Any, diagnostics: bool) -> list[tuple[str, np.ndarray]]:
@@ -82,18 +75,12 @@ def _write_tif(path: Path, result: Any, bands: list[tuple[str, np.ndarray]], tag
         "interleave": "band",
         "num_threads": "ALL_CPUS",
     }
-    tmp = _atomic_path(path)
-    try:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            for i, (name, data) in enumerate(bands, start=1):
-                dst.write(data, i)
-                dst.set_band_description(i, name)
-            dst.update_tags(**tags)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    # the caller decides whether the folder may be replaced; files inside it are replaced
+    with atomic_file(path, overwrite=True) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        for i, (name, data) in enumerate(bands, start=1):
+            dst.write(data, i)
+            dst.set_band_description(i, name)
+        dst.update_tags(**tags)
 
 
 def _write_csv(path: Path, frame: pd.DataFrame, index_label: str | None) -> None:

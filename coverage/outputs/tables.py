@@ -8,19 +8,15 @@ personal data (``reporter_key``, ``reporter_*``) before writing.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from coverage._errors import OutputExistsError
 from coverage.evidence import UNMATCHED_COLUMNS
+from coverage.io._atomic import atomic_file
 from coverage.io.csvfile import spreadsheet_safe
 from coverage.outputs._labels import (
     PRIORITY_SHEET_EN,
@@ -46,22 +42,6 @@ __all__ = [
 ]
 
 _PERSONAL_PREFIXES = ("reporter",)
-
-
-@contextlib.contextmanager
-def _atomic(path: str | Path, overwrite: bool) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; move it into place on success."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path.resolve()} already exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        tmp = tmp_dir / path.name
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
 def _no_personal(df: pd.DataFrame) -> pd.DataFrame:
@@ -175,7 +155,7 @@ def write_priority_csv(
     df = _no_personal(pd.DataFrame(priority)[cols])
     if "rank" in df.columns:
         df = df.sort_values("rank", kind="stable")
-    with _atomic(path, overwrite) as tmp:
+    with atomic_file(path, overwrite=overwrite) as tmp:
         spreadsheet_safe(_rounded(df)).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
     return Path(path)
 
@@ -191,7 +171,7 @@ def write_unmatched_outages_csv(
     df = pd.DataFrame(unmatched).reindex(columns=list(UNMATCHED_COLUMNS))
     if len(df) and isinstance(df["reported_at"].dtype, pd.DatetimeTZDtype):
         df["reported_at"] = df["reported_at"].map(lambda t: t.isoformat() if pd.notna(t) else "")
-    with _atomic(path, overwrite) as tmp:
+    with atomic_file(path, overwrite=overwrite) as tmp:
         spreadsheet_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
     return Path(path)
 
@@ -219,7 +199,7 @@ def write_villages_gpkg(
     """
     import pyogrio
 
-    with _atomic(path, overwrite) as tmp:
+    with atomic_file(path, overwrite=overwrite) as tmp:
         gdf = _gpkg_ready(villages)
         gpd.GeoDataFrame(gdf, geometry=villages.geometry.name, crs=villages.crs).to_file(
             tmp, layer="villages", driver="GPKG", engine="pyogrio"
@@ -233,7 +213,7 @@ def write_villages_gpkg(
 
 def write_gaps_gpkg(gaps: gpd.GeoDataFrame, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write the gap and no-data polygons (layer ``gaps``)."""
-    with _atomic(path, overwrite) as tmp:
+    with atomic_file(path, overwrite=overwrite) as tmp:
         _gpkg_ready(gaps).to_file(tmp, layer="gaps", driver="GPKG", engine="pyogrio")
     return Path(path)
 
@@ -307,7 +287,7 @@ def write_priority_xlsx(
         as_of=as_of,
         notes=notes,
     )
-    with _atomic(path, overwrite) as tmp:
+    with atomic_file(path, overwrite=overwrite) as tmp:
         wb = Workbook(write_only=True)
         try:
             write_sheet(
