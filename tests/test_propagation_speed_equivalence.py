@@ -12,16 +12,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coverage.propagation._combine import _ATAN_TABLE, _NU_TABLE, _apply_cells, _apply_sector
+from coverage.propagation._combine import _ATAN_TABLE, _NU_TABLE, _apply_cells
 from coverage.propagation.terrain import (
     EARTH_RADIUS_M,
     RadialTables,
     _lookup_table,
-    _sweep,
     n_radials_for,
     radial_directions,
     used_samples,
 )
+
+from .reference_engine import _apply_sector, _sweep
 
 CURV = 1.0 / (2.0 * 4.0 / 3.0 * EARTH_RADIUS_M)
 

@@ -55,113 +55,14 @@ def _atan_deg(s, table):
 
 
 @nb.njit(cache=True, parallel=True)
-def _apply_sector(
-    best,
-    serving,
-    unknown,
-    diag_pl,
-    diag_tl,
-    diag_los,
-    diagnostics,
-    layers,
-    dem,
-    r0,
-    c0,
-    radius_cells,
-    flat,
-    half,
-    samples,
-    pl_table,
-    a_h,
-    p0_db,
-    tilt_deg,
-    v_beamwidth_deg,
-    sidelobe_db,
-    front_to_back_db,
-    omni,
-    inv_sqrt_lambda,
-    site_index,
-    nu_table,
-    atan_table,
-    sample_loss=None,
-):
-    """Fold one sector into ``layers`` over every cell within ``radius_cells``.
-
-    Per cell: nearest radial sample from the lookup table ``flat`` (into ``samples``,
-    shape ``(n_radials * (half + 2), 2)`` = (g, depression slope)), then
-    ``RSRP = p0 + A(phi, theta) - PL(rho) - L_terrain`` with PL interpolated linearly in
-    the cell-centre distance rho. Ties go to the lower ``site_index``.
-
-    ``sample_loss`` (ITM, flat like ``samples``) replaces ``PL + L_terrain`` by the
-    loss at the cell's radial sample i, moved to the cell distance by the free-space
-    term ``20 log10(rho / i)``; no Bullington excess is added (ITM models terrain).
-    """
-    _, rows, cols = best.shape
-    n = int(radius_cells)
-    rad2 = radius_cells * radius_cells
-    r_lo = max(0, r0 - n)
-    r_hi = min(rows - 1, r0 + n)
-    c_lo = max(0, c0 - n)
-    c_hi = min(cols - 1, c0 + n)
-    n_layers = layers.shape[0]
-    stride = half + 2
-    for row in nb.prange(r_lo, r_hi + 1):
-        dr = row - r0
-        for col in range(c_lo, c_hi + 1):
-            dc = col - c0
-            rho2 = dr * dr + dc * dc
-            if rho2 > rad2:
-                continue
-            if math.isnan(dem[row, col]):
-                continue
-            j = flat[dr + half, dc + half]
-            gv = samples[j, 0]
-            if math.isnan(gv):
-                for li in range(n_layers):
-                    unknown[layers[li], row, col] = 1
-                continue
-            rho = math.sqrt(rho2)
-            if sample_loss is not None:  # ITM: loss per radial sample, no Bullington excess
-                pl = sample_loss[j]
-                i_s = j % stride
-                if i_s > 0:
-                    pl += 20.0 * math.log10(rho / i_s)
-                tl = 0.0
-                if math.isnan(pl):
-                    for li in range(n_layers):
-                        unknown[layers[li], row, col] = 1
-                    continue
-            else:
-                i0 = int(rho)
-                t = rho - i0
-                pl = pl_table[i0] * (1.0 - t) + pl_table[i0 + 1] * t
-                tl = _excess_db(gv * inv_sqrt_lambda, nu_table) if gv > 0.0 else 0.0
-            gain = 0.0
-            if not omni:
-                x = (_atan_deg(samples[j, 1], atan_table) - tilt_deg) / v_beamwidth_deg
-                a_v = -min(12.0 * x * x, sidelobe_db)
-                a_hk = a_h[j // stride] if rho2 > 0 else 0.0  # under the mast: no bearing
-                gain = -min(-(a_hk + a_v), front_to_back_db)
-            v = np.float32(p0_db + gain - pl - tl)
-            for li in range(n_layers):
-                lay = layers[li]
-                b = best[lay, row, col]
-                if v > b or (v == b and site_index < serving[lay, row, col]):
-                    best[lay, row, col] = v
-                    serving[lay, row, col] = site_index
-                    if diagnostics:
-                        diag_pl[lay, row, col] = pl
-                        diag_tl[lay, row, col] = tl
-                        diag_los[lay, row, col] = 1 if gv == 0.0 else 0
-
-
-@nb.njit(cache=True, parallel=True)
 def _apply_cells(
     best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, dem, r0, c0, radius_cells,
     cell_slot, half, g, slope, slot_k, slot_i, pl_table, a_h, p0_db, tilt_deg, v_beamwidth_deg, sidelobe_db,
     front_to_back_db, omni, inv_sqrt_lambda, site_index, nu_table, atan_table, sample_loss=None, a_hb=None,
 ):  # fmt: skip
-    """Fold one sector like :func:`_apply_sector`, reading the sweep output per slot.
+    """Fold one sector into the layers, reading the sweep output per slot.
+
+    Bit-identical to the reference kernel ``_apply_sector`` in ``tests/reference_engine.py``.
 
     The slots are those of :class:`~coverage.propagation.terrain.RadialTables`.
 
