@@ -27,7 +27,7 @@ from coverage._errors import CoverageWarning
 from coverage._history_store import connect, file_sha256, sql_value, tool_version, utc_text, write_transaction
 from coverage._validate import Problems
 from coverage.io._table import read_frame, restore_truncated_names
-from coverage.io.layers import load_outages, raise_for
+from coverage.io.layers import load_outages, phone_digits, raise_for
 from coverage.schema import OUTAGE_COLUMNS
 
 __all__ = ["ImportResult", "import_outages"]
@@ -64,23 +64,6 @@ class ImportResult:
     warnings: tuple[str, ...] = ()
 
 
-def _phone_digits(phone: object) -> str:
-    """Return the national number's digits: ``0912 345 678``, ``+84912345678`` and ``912345678`` agree.
-
-    Examples
-    --------
-    >>> {_phone_digits(p) for p in ("0912 345 678", "+84 912-345-678", 912345678.0)}
-    {'912345678'}
-    """
-    phone = sql_value(phone)
-    if isinstance(phone, float):
-        phone = str(int(phone))
-    digits = "".join(ch for ch in str(phone or "") if ch.isdigit())
-    if digits.startswith("84") and len(digits) in (11, 12):
-        digits = digits[2:]
-    return digits.lstrip("0")
-
-
 def _keyed(salt: bytes, text: str) -> str:
     return hmac.new(salt, text.encode(), hashlib.sha256).hexdigest()
 
@@ -88,7 +71,7 @@ def _keyed(salt: bytes, text: str) -> str:
 def _reporter(salt: bytes, name: object, phone: object) -> tuple[str | None, str | None, str | None]:
     """``(name, phone HMAC, de-duplication key)``; the phone itself is never kept."""
     text = " ".join(str(name).split()) if isinstance(name, str) else ""
-    digits = _phone_digits(phone)
+    digits = phone_digits(phone)
     phone_key = _keyed(salt, f"tel:{digits}") if len(digits) >= 6 else None
     name_key = _keyed(salt, f"name:{text.lower()}") if text else None
     return (text or None), phone_key, (phone_key or name_key)

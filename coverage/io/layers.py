@@ -96,7 +96,8 @@ def raise_for(problems: Problems, what: str) -> None:
     raise InputSchemaError(list(problems), f"Cannot read {what}")
 
 
-def _raise_or_warn(gdf: gpd.GeoDataFrame | None, problems: Problems, what: str) -> gpd.GeoDataFrame:
+def raise_or_warn(gdf: gpd.GeoDataFrame | None, problems: Problems, what: str) -> gpd.GeoDataFrame:
+    """Raise for errors (see :func:`raise_for`), else emit each warning and return ``gdf``."""
     raise_for(problems, what)
     for p in problems:
         warnings.warn(str(p), CoverageWarning, stacklevel=3)
@@ -184,7 +185,7 @@ def read_villages(
     gdf, problems = load_villages(
         path, layer=layer, crs=crs, x_column=x_column, y_column=y_column, columns=columns
     )
-    return _raise_or_warn(gdf, problems, f"villages from {path}")
+    return raise_or_warn(gdf, problems, f"villages from {path}")
 
 
 def load_communes(
@@ -227,7 +228,23 @@ def read_communes(
     :func:`read_villages` for the parameters.
     """
     gdf, problems = load_communes(path, layer=layer, crs=crs, columns=columns)
-    return _raise_or_warn(gdf, problems, f"communes from {path}")
+    return raise_or_warn(gdf, problems, f"communes from {path}")
+
+
+def phone_digits(phone: object) -> str:
+    """Return the national number's digits: ``0912 345 678``, ``+84912345678`` and ``912345678`` agree.
+
+    Examples
+    --------
+    >>> {phone_digits(p) for p in ("0912 345 678", "+84 912-345-678", 912345678.0)}
+    {'912345678'}
+    """
+    if isinstance(phone, float):  # a number column read from Excel
+        phone = "" if phone != phone else str(int(phone))
+    digits = "".join(ch for ch in str(phone or "") if ch.isdigit())
+    if digits.startswith("84") and len(digits) in (11, 12):
+        digits = digits[2:]
+    return digits.lstrip("0")
 
 
 def reporter_key(name: object, phone: object) -> str | None:
@@ -237,9 +254,7 @@ def reporter_key(name: object, phone: object) -> str | None:
     Phone numbers are compared by their digits, so ``0912 345 678`` equals
     ``+84912345678``.
     """
-    digits = "".join(ch for ch in str(phone or "") if ch.isdigit())
-    if digits.startswith("84"):
-        digits = "0" + digits[2:]
+    digits = phone_digits(phone)
     basis = f"tel:{digits}" if len(digits) >= 6 else ""
     if not basis:
         text = " ".join(str(name or "").lower().split())
@@ -318,7 +333,7 @@ def read_outages(
     gdf, problems = load_outages(
         path, layer=layer, crs=crs, x_column=x_column, y_column=y_column, columns=columns
     )
-    return _raise_or_warn(gdf, problems, f"outages from {path}")
+    return raise_or_warn(gdf, problems, f"outages from {path}")
 
 
 def normalise_operator_column(gdf: pd.DataFrame, problems: Problems) -> pd.DataFrame:

@@ -8,7 +8,6 @@ filled from :class:`~coverage.params.TowerDefaults`; every filled value is liste
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,7 +15,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage._errors import CoverageWarning
 from coverage._validate import (
     Problems,
     check_geometries,
@@ -25,7 +23,7 @@ from coverage._validate import (
     coerce_columns,
 )
 from coverage.io._table import read_frame, restore_truncated_names, to_geoframe
-from coverage.io.layers import normalise_operator_column, raise_for
+from coverage.io.layers import normalise_operator_column, raise_or_warn
 from coverage.params import TowerDefaults
 from coverage.schema import MCC_VIETNAM, MNC_OPERATORS, OPENCELLID_RADIO, TOWER_COLUMNS
 
@@ -331,8 +329,4 @@ def read_towers(
         defaults=defaults,
         mnc_operators=mnc_operators,
     )
-    raise_for(problems, f"towers from {path}")
-    for p in problems:
-        warnings.warn(str(p), CoverageWarning, stacklevel=2)
-    assert gdf is not None
-    return gdf
+    return raise_or_warn(gdf, problems, f"towers from {path}")
