@@ -16,7 +16,8 @@ from shapely.geometry import Point
 
 from coverage._types import Raster
 from coverage.params import RadioParams, Thresholds
-from coverage.propagation import FLOOR_RSRP_DBM, SignalLayer, SignalResult, signal_from_towers
+from coverage.propagation import FLOOR_RSRP_DBM, RunnerUp, SignalLayer, SignalResult, signal_from_towers
+from coverage.propagation.grid import _accumulate, _Raw
 
 __all__ = ["SignalUpdate", "update_signal"]
 
@@ -96,10 +97,11 @@ class SignalUpdate:
     signal
         The scenario's layers.
     windows
-        Grid windows ``(row0, row1, col0, col1)`` (end exclusive) that changed: the
-        removal window, then the addition window, when present.
+        Grid windows ``(row0, row1, col0, col1)`` (end exclusive) that were rewritten.
     sectors_computed
-        Sectors the engine computed (changed ones plus those reaching the removal window).
+        Sectors the engine computed: changed and added ones, plus, with the runner-up
+        state, the removed sites run alone (for their unknowns), or, without it, every
+        sector reaching the removal window.
     """
 
     signal: SignalResult
@@ -198,11 +200,11 @@ class _Registry:
 
 
 def _map_window_sites(
-    reg: _Registry, win: SignalResult, offset: tuple[int, int], xy: dict[tuple, tuple[float, float]]
+    reg: _Registry, win_sites: pd.DataFrame, offset: tuple[int, int], xy: dict[tuple, tuple[float, float]]
 ) -> np.ndarray:
     """Index of each window sector in the scenario table (-1 stays -1 via the +1 shift)."""
-    lut = np.full(len(win.sites) + 1, -1, dtype=np.int32)
-    for j, r in enumerate(win.sites.to_dict("records")):
+    lut = np.full(len(win_sites) + 1, -1, dtype=np.int32)
+    for j, r in enumerate(win_sites.to_dict("records")):
         r = dict(r)
         r["row"] = int(r["row"]) + offset[0]
         r["col"] = int(r["col"]) + offset[1]
@@ -372,6 +374,13 @@ def update_signal(
         affected |= {(tech, op), (tech, "any")}
     for tech, op in zip(new_rows["technology"].astype(str), new_rows["operator"].astype(str), strict=True):
         affected |= {(tech, op), (tech, "any")}
+    runner = signal.runner_up is not None and not diagnostics
+    if runner and len(old_idx):  # sites losing a sector are removed whole and added back
+        rm_idx = np.flatnonzero(np.isin(sid, np.unique(sid[old_idx])))
+        for tech, op in zip(
+            sites["technology"].to_numpy()[rm_idx], sites["operator"].to_numpy()[rm_idx], strict=True
+        ):
+            affected |= {(tech, op), (tech, "any")}
     if not affected:
         return SignalUpdate(signal, (), 0)
 
@@ -385,10 +394,28 @@ def update_signal(
     computed = 0
     unchanged = np.flatnonzero(~gone)
 
-    # 1. removals: recompute the window of the old sectors with every sector reaching it
+    new_warnings: list[str] = []
+    skipped_parts = []
     w_box = None
-    if len(old_idx):
+    if runner:
+        # 0. runner-up: removed sites fall back to the best other site per cell, added
+        # and re-added sectors are folded in; cells where the runner-up is removed too
+        # are left to step 1.
+        assert signal.runner_up is not None
+        fast = _runner_up_update(
+            signal.runner_up, layers, affected, reg, xy, dem, towers_before, after, touched, new_rows,
+            cand, old_idx, sid, s_rows, s_cols, n_cells, max_n, params=params, thresholds=thresholds,
+            techs=run_techs, itm_params=itm_params,
+        )  # fmt: skip
+        windows += fast.windows
+        computed += fast.computed
+        new_warnings += fast.warnings
+        skipped_parts += fast.skipped
+        w_box = fast.unresolved
+    elif len(old_idx):
         w_box = _clip(_disk_box(s_rows[old_idx], s_cols[old_idx], n_cells[old_idx]), shape)
+
+    # 1. removals: recompute the window of the old sectors with every sector reaching it
     if w_box is not None:
         near = unchanged[_reaches(s_rows[unchanged], s_cols[unchanged], n_cells[unchanged], w_box)]
         reg.add_base(near)
@@ -425,7 +452,7 @@ def update_signal(
             quiet=True,
         )
         computed += len(win.sites)
-        lut = _map_window_sites(reg, win, (box[0], box[2]), xy)
+        lut = _map_window_sites(reg, win.sites, (box[0], box[2]), xy)
         r0, r1, c0, c1 = w_box
         ws = (slice(r0 - box[0], r1 - box[0]), slice(c0 - box[2], c1 - box[2]))
         sub_nodata = nodata[box[0] : box[1], box[2] : box[3]]
@@ -440,9 +467,7 @@ def update_signal(
         windows.append(w_box)
 
     # 2. additions: compute the new sectors alone and keep the best, outside the window
-    new_warnings: list[str] = []
-    skipped_parts = []
-    for _, group in new_rows.groupby(new_rows["site_id"].astype(str), sort=True):  # one sub-grid per site
+    for _, group in [] if runner else new_rows.groupby(new_rows["site_id"].astype(str), sort=True):
         new_rows_g = group
         nr, nc = _cells(dem, np.column_stack([new_rows_g.geometry.x, new_rows_g.geometry.y]))
         box = _clip(_disk_box(nr, nc, np.full(len(nr), max_n), pad=2), shape)
@@ -461,7 +486,7 @@ def update_signal(
             computed += len(win.sites)
             skipped_parts.append(win.skipped)
             if len(win.sites):
-                lut = _map_window_sites(reg, win, (box[0], box[2]), xy)
+                lut = _map_window_sites(reg, win.sites, (box[0], box[2]), xy)
                 n_new = np.ceil(win.sites["radius_m"].to_numpy(dtype=float) / res).astype(np.int64)
                 ab = _disk_box(
                     win.sites["row"].to_numpy(np.int64) + box[0],
@@ -547,3 +572,199 @@ def _merge(
         drop = upd & (np.isnan(res) | unreached)
         for a, v in (("path_loss_db", np.nan), ("terrain_loss_db", np.nan), ("los", 255)):
             getattr(dst, a)[r0:r1, c0:c1][drop] = v
+
+
+# --------------------------------------------------------------------------- runner-up path
+
+
+@dataclass
+class _Fast:
+    windows: list[tuple[int, int, int, int]]
+    computed: int
+    warnings: list[str]
+    skipped: list[pd.DataFrame]
+    unresolved: tuple[int, int, int, int] | None
+
+
+def _overlap(
+    a: tuple[int, int, int, int], b: tuple[int, int, int, int]
+) -> tuple[tuple[slice, slice], tuple[slice, slice]] | None:
+    """Slices of the intersection of boxes ``a`` and ``b``, relative to each."""
+    r0, r1, c0, c1 = max(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), min(a[3], b[3])
+    if r0 >= r1 or c0 >= c1:
+        return None
+    return (
+        (slice(r0 - a[0], r1 - a[0]), slice(c0 - a[2], c1 - a[2])),
+        (slice(r0 - b[0], r1 - b[0]), slice(c0 - b[2], c1 - b[2])),
+    )
+
+
+def _runner_up_update(
+    runner_up: dict[tuple[str, str], RunnerUp],
+    layers: dict[tuple[str, str], SignalLayer],
+    affected: set[tuple[str, str]],
+    reg: _Registry,
+    xy: dict[tuple, tuple[float, float]],
+    dem: Raster,
+    before: gpd.GeoDataFrame,
+    after: gpd.GeoDataFrame,
+    touched: set[str],
+    new_rows: gpd.GeoDataFrame,
+    cand: gpd.GeoDataFrame,
+    old_idx: np.ndarray,
+    sid: np.ndarray,
+    s_rows: np.ndarray,
+    s_cols: np.ndarray,
+    n_cells: np.ndarray,
+    max_n: int,
+    *,
+    params: RadioParams,
+    thresholds: Thresholds,
+    techs: tuple[str, ...],
+    itm_params: object,
+) -> _Fast:
+    r"""Update ``layers`` (copies) from the baseline's runner-up state, in place.
+
+    A site that loses or changes a sector is removed whole and its new rows are added
+    back. Per cell of a removed site's disk, the best known value becomes
+
+    .. math:: b'(x) = \begin{cases} b_2(x) & s(x) \in R \\ b(x) & \text{otherwise}\end{cases}
+
+    where :math:`b_2` is the best value of the other sites (exact unless the runner-up
+    sector is removed too: such cells are returned as ``unresolved`` for an exact
+    recomputation), and the count of unknown sectors loses the removed sectors' unknowns
+    (computed by running them alone). The added sectors, computed alone, are then folded
+    in (max, ties to the sector sorting first, unknown counts added) and the cell is
+    finished as in :func:`~coverage.propagation.grid.finish_layer`. Cost: one sweep per
+    changed site, whatever the density of the neighbours.
+    """
+    shape = dem.shape
+    nodata = np.isnan(dem.array)
+    rm_sites = sorted({str(v) for v in sid[old_idx]})
+    rm_idx = np.flatnonzero(np.isin(sid, rm_sites))
+    reg.add_base(rm_idx)
+    before_m = before if _same_crs(before.crs, dem.crs) else before.to_crs(dem.crs)
+    out_boxes: list[tuple[int, int, int, int]] = []
+    minus: list[tuple[tuple[int, int, int, int], _Raw]] = []
+    plus: list[tuple[tuple[int, int, int, int], _Raw, np.ndarray]] = []
+    fast = _Fast([], 0, [], [], None)
+
+    def run(rows: gpd.GeoDataFrame, quiet: bool) -> tuple[tuple[int, int, int, int], _Raw] | None:
+        nr, nc = _cells(dem, np.column_stack([rows.geometry.x, rows.geometry.y]))
+        box = _clip(_disk_box(nr, nc, np.full(len(nr), max_n), pad=2), shape)
+        if box is None:
+            return None
+        with warnings.catch_warnings():
+            if quiet:  # rows skipped here were already reported by the baseline run
+                warnings.simplefilter("ignore")
+            raw = _accumulate(
+                _snap(rows, dem),
+                _subgrid(dem, box),
+                params=params,
+                thresholds=thresholds,
+                technologies=techs,
+                itm_params=itm_params,  # type: ignore[arg-type]
+                warn=not quiet,
+            )
+        fast.computed += len(raw.sites)
+        return box, raw
+
+    def usable(rows: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        if "status" in rows.columns:
+            rows = rows[(rows["status"] == "on_air").to_numpy()]
+        return rows[rows["technology"].isin(techs).to_numpy()]
+
+    b_ids = before_m["site_id"].astype(str).to_numpy()
+    for site in rm_sites:
+        done = run(usable(before_m[b_ids == site]), quiet=True)
+        if done is not None:
+            minus.append(done)
+        i = rm_idx[sid[rm_idx] == site]
+        box = _clip(_disk_box(s_rows[i], s_cols[i], n_cells[i]), shape)
+        if box is not None:
+            out_boxes.append(box)
+    a_ids = cand["site_id"].astype(str).to_numpy()
+    n_ids = new_rows["site_id"].astype(str).to_numpy()
+    for site in sorted(touched):
+        rows = cand[a_ids == site] if site in rm_sites else new_rows[n_ids == site]
+        if rows.empty:
+            continue
+        done = run(rows, quiet=False)
+        if done is None:
+            continue
+        box, raw = done
+        fast.skipped.append(raw.skipped)
+        fast.warnings += raw.messages
+        if len(raw.sites):
+            win_sites = raw.sites.drop(columns=["p0_db"])
+            plus.append((box, raw, _map_window_sites(reg, win_sites, (box[0], box[2]), xy)))
+            n_new = np.ceil(win_sites["radius_m"].to_numpy(dtype=float) / abs(dem.transform.a)).astype(
+                np.int64
+            )
+            a_box = _clip(
+                _disk_box(
+                    win_sites["row"].to_numpy(np.int64) + box[0],
+                    win_sites["col"].to_numpy(np.int64) + box[2],
+                    n_new,
+                ),
+                shape,
+            )
+            if a_box is not None:
+                out_boxes.append(a_box)
+
+    bad_r: list[int] = []
+    bad_c: list[int] = []
+    for ub in dict.fromkeys(out_boxes):  # a changed site has the same box twice
+        r0, r1, c0, c1 = ub
+        win = (slice(r0, r1), slice(c0, c1))
+        for key in sorted(affected):
+            ru = runner_up.get(key)
+            if ru is None:
+                b = np.full((r1 - r0, c1 - c0), -np.inf, dtype=np.float32)
+                s = np.full(b.shape, -1, dtype=np.int32)
+                unk = np.zeros(b.shape, dtype=np.int32)
+            else:
+                b = ru.best_dbm[win].copy()
+                s = ru.serving_site[win].copy()
+                unk = ru.unknown[win].astype(np.int32)
+                gone = np.isin(s, rm_idx)
+                if gone.any():
+                    s2 = ru.second_site[win]
+                    rr, cc = np.nonzero(gone & np.isin(s2, rm_idx))
+                    bad_r += [int(rr.min()) + r0, int(rr.max()) + r0] if len(rr) else []
+                    bad_c += [int(cc.min()) + c0, int(cc.max()) + c0] if len(cc) else []
+                    b[gone] = ru.second_dbm[win][gone]
+                    s[gone] = s2[gone]
+            for box, raw in minus:
+                li = raw.index.get(key)
+                ov = _overlap(ub, box)
+                if li is not None and ov is not None:
+                    unk[ov[0]] -= raw.unknown[li][ov[1]]
+            for box, raw, lut in plus:
+                li = raw.index.get(key)
+                ov = _overlap(ub, box)
+                if li is None or ov is None:
+                    continue
+                vb = raw.best[li][ov[1]]
+                sb = lut[raw.serving[li][ov[1]] + 1]
+                bu, su = b[ov[0]], s[ov[0]]
+                take = vb > bu
+                tie = (vb == bu) & np.isfinite(vb)
+                for i, j in zip(*np.nonzero(tie), strict=True):  # rare: the sector sorting first wins
+                    if su[i, j] < 0 or reg.sort_key(int(sb[i, j])) < reg.sort_key(int(su[i, j])):
+                        take[i, j] = True
+                bu[take] = vb[take]
+                su[take] = sb[take]
+                unk[ov[0]] += raw.unknown[li][ov[1]]
+            covered = b >= np.float32(thresholds.for_technology(key[0]).weak_dbm)
+            b[~covered & (unk > 0)] = np.nan
+            unreached = np.isneginf(b)
+            b[unreached] = FLOOR_RSRP_DBM
+            b[nodata[win]] = np.nan
+            s[np.isnan(b) | unreached] = -1
+            layers[key].rsrp_dbm[win] = b
+            layers[key].serving_site[win] = s
+        fast.windows.append(ub)
+    if bad_r:
+        fast.unresolved = (min(bad_r), max(bad_r) + 1, min(bad_c), max(bad_c) + 1)
+    return fast

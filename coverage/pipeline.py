@@ -169,11 +169,13 @@ def analyse(
     diagnostics: bool = False,
     progress: Callable[[str], None] | None = None,
     site_progress: SiteProgress | None = None,
+    runner_up: bool = False,
 ) -> Analysis:
     """Run signal -> village statistics -> evidence -> priority -> gap polygons.
 
     ``towers`` replaces ``layers.towers`` (what-if scenarios); ``as_of`` is the date
-    the outage evidence window ends (default: now).
+    the outage evidence window ends (default: now); ``runner_up`` keeps the state that
+    lets a what-if remove sites cheaply (see :func:`~coverage.propagation.signal_from_towers`).
     """
     say = progress or log.info
     crs = layers.working_crs
@@ -191,6 +193,7 @@ def analyse(
         diagnostics=diagnostics,
         site_progress=site_progress,
         itm=project.itm,
+        runner_up=runner_up,
     )
     population = None
     if layers.population is not None:
@@ -534,6 +537,7 @@ def compute_signal(
     diagnostics: bool = False,
     site_progress: SiteProgress | None = None,
     itm: ItmParams | None = None,
+    runner_up: bool = False,
 ) -> tuple[SignalResult, Raster]:
     """Fill small DEM voids, warp the DEM onto the analysis grid and predict signal.
 
@@ -562,6 +566,7 @@ def compute_signal(
         diagnostics=diagnostics,
         progress=callback,
         itm_params=itm,
+        runner_up=runner_up,
     )
     return result, grid_dem
 

@@ -19,6 +19,21 @@ computation radius of the sectors that changed. Let :math:`R` be the removed sec
 (removed rows and the old version of modified rows) and :math:`A` the added ones (new
 rows, upgrades and the new version of modified rows).
 
+*With the runner-up state* (a baseline computed with ``runner_up=True``, as
+:func:`coverage.scenarios.load_baseline` does): the engine kept per cell the best value
+:math:`b_2` of every site other than the serving one, and the number of sectors whose
+value is unknown there. A site losing or changing a sector is removed whole and its
+remaining rows join :math:`A`. In the disk of a removed site, a cell served by it falls
+back to :math:`b_2` (exact: the other sites did not change), and the unknown count
+loses the removed sectors' unknowns (the removed site is run alone to find them). The
+sectors of :math:`A`, run alone, are folded in with the engine's rules (maximum, ties
+to the sector sorting first, unknown counts added) and each cell is finished as in a
+full run. Only where the runner-up is itself removed (two changed sites overlapping)
+is the bounding box of those cells recomputed as in step 1 below. Cost: one sweep per
+changed site, whatever the density of its neighbours.
+
+*Without it* (or with diagnostics layers):
+
 1. *Removals.* The window :math:`W` is the bounding box of the disks of :math:`R`. The
    engine recomputes :math:`W` with every sector of the scenario whose disk reaches it, on
    a sub-grid of the DEM covering their disks, and the result replaces :math:`W` in copies
@@ -32,15 +47,17 @@ rows, upgrades and the new version of modified rows).
    unknown; otherwise an unknown (NaN) on either side gives NaN; ties go to the sector
    that sorts first, as in a full run.
 
-Both steps give exactly what a full recomputation of the scenario gives (tested). Only
+Every path gives exactly what a full recomputation of the scenario gives (tested). Only
 the layers of the changed (technology, operator) and their ``"any"`` layer are copied;
 the others are shared with the baseline (treat layers as read-only). Sector rows are
 appended to :attr:`SignalResult.sites`, so baseline ``serving_site`` indices stay valid;
 removed rows stay in the table, flagged ``removed``. An empty scenario returns the
-baseline signal itself.
+baseline signal itself. The scenario's result carries no runner-up state: evaluate
+every scenario against the baseline.
 
-Cost: additions cost one site computation; removals cost every sector reaching the
-window, i.e. grow with the site density times the squared computation radius.
+Cost without the runner-up state: additions cost one site computation; removals cost
+every sector reaching the window, i.e. grow with the site density times the squared
+computation radius.
 """
 
 from __future__ import annotations

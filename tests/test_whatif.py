@@ -97,6 +97,12 @@ def base(towers: gpd.GeoDataFrame, dem: Raster):
 
 
 @pytest.fixture(scope="module")
+def base_ru(towers: gpd.GeoDataFrame, dem: Raster):
+    """Baseline keeping the runner-up state (incremental removals without the neighbours)."""
+    return signal_from_towers(towers, dem, params=RADIO, thresholds=TH, runner_up=True)
+
+
+@pytest.fixture(scope="module")
 def villages(dem: Raster) -> gpd.GeoDataFrame:
     rng = np.random.default_rng(3)
     n = 40
@@ -116,6 +122,7 @@ def villages(dem: Raster) -> gpd.GeoDataFrame:
 def _ids(sig, layer):
     s = sig.sites
     names = (s["site_id"].astype(str) + "/" + s["sector_id"].fillna("").astype(str)).to_numpy()
+    names = np.append(names, "")  # a layer without sectors serves none
     return np.where(layer.serving_site >= 0, names[np.maximum(layer.serving_site, 0)], "")
 
 
@@ -157,13 +164,55 @@ SCENARIOS = {
 }
 
 
+SCENARIOS["remove_two"] = Scenario((RemoveSite("S03"), RemoveSite("S05"), RemoveSite("S06")))
+SCENARIOS["remove_all"] = Scenario(tuple(RemoveSite(f"S{i:02d}") for i in range(8)))
+
+
+@pytest.mark.parametrize("runner_up", [False, True], ids=["window", "runner_up"])
 @pytest.mark.parametrize("name", list(SCENARIOS))
-def test_incremental_equals_full_recompute(name, towers, dem, base):
+def test_incremental_equals_full_recompute(name, runner_up, towers, dem, base, base_ru):
     after, touched = apply_scenario(towers, SCENARIOS[name])
-    upd = update_signal(base, dem, towers, after, touched, params=RADIO, thresholds=TH)
+    baseline = base_ru if runner_up else base
+    upd = update_signal(baseline, dem, towers, after, touched, params=RADIO, thresholds=TH)
     full = signal_from_towers(after, dem, params=RADIO, thresholds=TH)
     assert_same_signal(upd.signal, full)
     assert upd.windows
+
+
+def test_runner_up_is_the_best_other_site(towers, dem, base_ru):
+    """Brute force: every site alone, then per cell the best site other than the serving one."""
+    assert_same_signal(base_ru, signal_from_towers(towers, dem, params=RADIO, thresholds=TH))
+    ids = sorted(towers["site_id"].unique())
+    alone = {
+        i: signal_from_towers(
+            towers[towers["site_id"] == i], dem, params=RADIO, thresholds=TH, runner_up=True
+        )
+        for i in ids
+    }
+    sites = base_ru.sites["site_id"].astype(str).to_numpy()
+    for key, ru in base_ru.runner_up.items():
+        per_site = np.stack(
+            [
+                alone[i].runner_up[key].best_dbm if key in alone[i].runner_up else np.full(dem.shape, -np.inf)
+                for i in ids
+            ]
+        )
+        np.testing.assert_array_equal(ru.best_dbm, per_site.max(axis=0))
+        serving_site = np.where(ru.serving_site >= 0, sites[np.maximum(ru.serving_site, 0)], "")
+        others = np.where(np.array(ids)[:, None, None] == serving_site[None], -np.inf, per_site)
+        np.testing.assert_array_equal(ru.second_dbm, others.max(axis=0), err_msg=str(key))
+        has = ru.second_site >= 0
+        assert (sites[ru.second_site[has]] != serving_site[has]).all()
+        unknown = sum(alone[i].runner_up[key].unknown.astype(int) for i in ids if key in alone[i].runner_up)
+        np.testing.assert_array_equal(ru.unknown, unknown)
+    assert base_ru.runner_up[("4G", "any")].unknown.max() > 0  # the void is on some paths
+
+
+def test_runner_up_removal_computes_only_the_changed_site(towers, dem, base_ru):
+    after, touched = apply_scenario(towers, SCENARIOS["remove"])
+    upd = update_signal(base_ru, dem, towers, after, touched, params=RADIO, thresholds=TH)
+    n_s03 = int((base_ru.sites["site_id"] == "S03").sum())
+    assert upd.sectors_computed == n_s03  # the removed site alone, for its unknowns
 
 
 def test_add_only_computes_the_new_sectors(towers, dem, base):

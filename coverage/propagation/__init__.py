@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from coverage.propagation.antenna import sector_gain_db
 from coverage.propagation.budget import location_margin_db, normal_quantile, rsrp_offset_db
-from coverage.propagation.grid import FLOOR_RSRP_DBM, SignalLayer, SignalResult, signal_from_towers
+from coverage.propagation.grid import FLOOR_RSRP_DBM, RunnerUp, SignalLayer, SignalResult, signal_from_towers
 from coverage.propagation.pathloss import (
     choose_model,
     cost231_loss_db,
@@ -26,6 +26,7 @@ from coverage.propagation.terrain import bullington_profile, excess_diffraction_
 
 __all__ = [
     "FLOOR_RSRP_DBM",
+    "RunnerUp",
     "SignalLayer",
     "SignalResult",
     "bullington_profile",

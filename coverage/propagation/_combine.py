@@ -59,6 +59,7 @@ def _apply_cells(
     best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, dem, r0, c0, radius_cells,
     cell_slot, half, g, slope, slot_k, slot_i, pl_table, a_h, p0_db, tilt_deg, v_beamwidth_deg, sidelobe_db,
     front_to_back_db, omni, inv_sqrt_lambda, site_index, nu_table, atan_table, sample_loss=None, a_hb=None,
+    second=None, second_srv=None, site_code=None,
 ):  # fmt: skip
     """Fold one sector into the layers, reading the sweep output per slot.
 
@@ -75,6 +76,14 @@ def _apply_cells(
     every layer's best there, since the terrain loss is >= 0 and the antenna gain <= ``a_hb``
     (rounding is monotone), so the cell could not change; the result is bit-identical.
     Unknown flags are set before the test.
+
+    ``unknown`` counts the sectors whose value is unknown at the cell (saturating at
+    65535).
+
+    Runner-up mode (``second``, ``second_srv`` and ``site_code`` given, see
+    ``signal_from_towers(runner_up=True)``): ``second``/``second_srv`` keep the best value among the sectors
+    of every *other* site than the serving one (``site_code[sector]`` names the site), and
+    pruning compares with ``second`` instead of the best.
     """
     _, rows, cols = best.shape
     n = int(radius_cells)
@@ -105,7 +114,8 @@ def _apply_cells(
                     gv = g[cs]
                     if math.isnan(gv):
                         for li in range(n_layers):
-                            unknown[layers[li], row, col] = 1
+                            if unknown[layers[li], row, col] < 65535:
+                                unknown[layers[li], row, col] += 1
                         continue
                     rho2 = dr * dr + dc * dc
                     rho = math.sqrt(rho2)
@@ -117,7 +127,8 @@ def _apply_cells(
                         tl = 0.0
                         if math.isnan(pl):
                             for li in range(n_layers):
-                                unknown[layers[li], row, col] = 1
+                                if unknown[layers[li], row, col] < 65535:
+                                    unknown[layers[li], row, col] += 1
                             continue
                     else:
                         i0 = int(rho)
@@ -126,8 +137,9 @@ def _apply_cells(
                         if a_hb is not None and rho2 > 0:
                             bound = np.float32(p0_db + a_hb[slot_k[cs]] - pl)
                             beaten = True
+                            ref = best if second is None else second
                             for li in range(n_layers):
-                                if not bound < best[layers[li], row, col]:
+                                if not bound < ref[layers[li], row, col]:
                                     beaten = False
                                     break
                             if beaten:
@@ -143,13 +155,22 @@ def _apply_cells(
                     for li in range(n_layers):
                         lay = layers[li]
                         b = best[lay, row, col]
-                        if v > b or (v == b and site_index < serving[lay, row, col]):
+                        cur = serving[lay, row, col]
+                        if v > b or (v == b and site_index < cur):
+                            if second is not None and cur >= 0 and site_code[cur] != site_code[site_index]:
+                                second[lay, row, col] = b  # the old best's site becomes the runner-up
+                                second_srv[lay, row, col] = cur
                             best[lay, row, col] = v
                             serving[lay, row, col] = site_index
                             if diagnostics:
                                 diag_pl[lay, row, col] = pl
                                 diag_tl[lay, row, col] = tl
                                 diag_los[lay, row, col] = 1 if gv == 0.0 else 0
+                        elif second is not None and cur >= 0 and site_code[cur] != site_code[site_index]:
+                            b2 = second[lay, row, col]
+                            if v > b2 or (v == b2 and site_index < second_srv[lay, row, col]):
+                                second[lay, row, col] = v
+                                second_srv[lay, row, col] = site_index
 
 
 def gain_bound(
@@ -163,14 +184,16 @@ def gain_bound(
 
 @nb.njit(cache=True, parallel=True)
 def _need_slots(
-    need, best, dem, r0, c0, cell_slot, half, slot_k, layers, radius_cells, pl_tables, p0_db, a_hb
-):
+    need, best, dem, r0, c0, cell_slot, half, slot_k, layers, radius_cells, pl_tables, p0_db, a_hb,
+    second=None,
+):  # fmt: skip
     """Flag (1) in ``need`` the slots of the cells that :func:`_apply_cells` with ``a_hb`` would not skip.
 
     One row per sector of a site group: ``layers[s]``, ``radius_cells[s]``,
     ``pl_tables[s]``, ``p0_db[s]``, ``a_hb[s]``. Must run before any of the group's
     sectors is applied (best only grows, so a slot not flagged now stays unused).
-    Flags every slot under the mast. Racing writes all store 1.
+    Flags every slot under the mast. Racing writes all store 1. With ``second`` (runner-up
+    mode) the bound is compared with it instead of ``best``.
     """
     need[:] = 0
     _, rows, cols = best.shape
@@ -212,8 +235,9 @@ def _need_slots(
                         t = rho - i0
                         pl = pl_tables[s, i0] * (1.0 - t) + pl_tables[s, i0 + 1] * t
                         bound = np.float32(p0_db[s] + a_hb[s, slot_k[cs]] - pl)
+                        ref = best if second is None else second
                         for li in range(n_layers):
-                            if not bound < best[layers[s, li], row, col]:
+                            if not bound < ref[layers[s, li], row, col]:
                                 need[cs] = 1
                                 break
 
