@@ -19,29 +19,45 @@ profile statistics ITM needs are carried along it:
 * **Δh** (ComputeDeltaH.cpp, interdecile range of the detrended profile between the
   terminal exclusion zones): computed exactly at *knots*, every sample up to
   ``KNOT_FULL`` samples and then at distances growing by ``knot_ratio``, and
-  interpolated linearly in distance between knots. Approximation; Δh is a path
-  statistic that changes slowly once the path is more than a few hundred metres long.
-  O(min(i, 245)) per knot, O(log R) knots per radial.
+  interpolated linearly in distance between knots. Approximation, and the main source
+  of error of this path (Δh wobbles by a few % from sample to sample; with
+  ``knot_ratio = 1.1`` the interpolated Δh is off by ~2 % on average, which gives the
+  ~0.08-0.1 dB mean error against per-cell p2p). Each knot (:func:`_delta_h_knot`)
+  resamples directly, sums the fit in the same loop and selects the deciles among the
+  values beyond the previous knot's deciles: O(min(i, 245)) with a small constant,
+  O(log R) knots per radial.
 * **Reference attenuation and variability** (LongleyRice.cpp, Variability.cpp) are
-  evaluated exactly at *anchors*: receivers (among those a grid cell maps to) at least
-  ``stride`` samples apart. Between two anchors the excess loss A - A_fs is
-  interpolated linearly in distance for a receiver whose regime matches both anchors
-  (same QuickPfl branch, same TX and RX horizon points, effective RX height within
-  ``max(1 m, 10 %)`` of the interpolated one) when the anchors differ by at most
-  ``tol_db``; every other receiver is evaluated exactly. Ridges, shadow edges and
-  knolls therefore get exact values; smooth stretches are interpolated.
-* **Exact evaluations** use :func:`longley_rice_p2p`, bit-identical to the reference
-  LongleyRice.cpp but with the distance-free diffraction terms shared between d_3 and
-  d_4 and the troposcatter line skipped when the receiver is provably in diffraction
-  (about 0.45 µs instead of 0.58 µs per receiver); free-space loss is tabulated per
-  sample distance once per site.
+  evaluated exactly for every used receiver (:func:`_reference_loss`,
+  :func:`_median_variability`). Optionally (``stride > 1``) only at *anchors*:
+  receivers at least ``stride`` samples apart, the excess loss A - A_fs being
+  interpolated linearly in distance for a receiver whose inputs match both anchors
+  (same QuickPfl branch, horizon angles within 0.5 mrad and distances, heights and Δh
+  within ``max(0.5 m, rel_tol)`` of the interpolated ones) when the anchors differ by
+  at most ``tol_db``. Off by default: on hilly terrain the loss follows the receiver's own
+  horizon angle and effective height, which change from cell to cell, so under 10 % of
+  the receivers qualify and the bookkeeping costs what the interpolation saves.
+* **Exact evaluations** use :func:`_reference_loss`: the line-of-sight-region branch
+  of LongleyRice.cpp (``d < d_sml``, the smooth-earth horizon distance: about 25 km
+  for a 30 m mast, so every receiver of a usual coverage) with the frequency, ground
+  and antenna terms computed once per site (:func:`site_constants`), the TX
+  terminal's smooth-earth terms cached while the TX horizon stays, ``x**0.25`` as two
+  square roots and ``log10`` as ``log``: equal to :func:`longley_rice_p2p` to ~1e-12
+  dB, about 0.3 µs per receiver. Other receivers
+  go to :func:`longley_rice_p2p`, bit-identical to the reference LongleyRice.cpp with
+  the distance-free diffraction terms shared between d_3 and d_4 and the troposcatter
+  line skipped when the receiver is provably in diffraction. With 50 % time, location
+  and situation, Variability.cpp reduces to its median term
+  (:func:`_median_variability`, same value). Free-space loss is tabulated per sample
+  distance once per site.
 
-Where the time goes (10 km site at 30 m, 2104 radials, 340k used samples, CPU time):
-profile sampling ~5 ms, horizons and prefix sums ~25 ms, Δh knots ~100 ms, QuickPfl
-values of the used receivers ~50 ms, exact evaluations ~150 ms (about 90 % of the
-receivers on hilly terrain: loss there follows the receiver's own horizon angle and
-effective height, which change from cell to cell, so interpolation in distance is
-rarely admissible).
+Where the time goes (10 km site at 30 m, 2104 radials, 340k used receivers, CPU time
+on one core, synthetic hills and demo DEM alike; ~270 ms in all, ~135 ms wall on two
+cores): profile sampling ~3 ms, horizons and prefix sums ~23 ms, Δh knots ~57 ms,
+QuickPfl values (least-squares fits) ~47 ms, exact evaluations ~140 ms (0.3 µs of
+LongleyRice.cpp and 0.1 µs of bookkeeping per receiver). The exact evaluations are
+the floor of this design: about 40 transcendental functions per receiver, none
+shared with its neighbours (every receiver has its own horizon angle, effective
+height and Δh).
 
 Cost per site: O(R^2 log R) for the sweep (n_radials ~ 2 pi R radials of R samples),
 plus O(R log R) Δh knots of O(R) each, i.e. O(R^2 log R) overall, against O(R^3)
@@ -162,8 +178,74 @@ def _profile_pass(z, m, xi, h_tx, h_rx, n0, g_ref, p0, p1, jt, jr, geo, hx, hz, 
 
 
 @nb.njit(cache=True)
-def _delta_h_pass(z, m, xi, h_tx, h_rx, geo, dh, knot_ratio, s, diffs):
+def _delta_h_knot(z, n, xi, d_start, d_end, s, top, bot, guess):
+    """ComputeDeltaH.cpp, the same value up to rounding (relative 1e-13), about 2x faster.
+
+    The resampling positions are computed directly (not accumulated), the least-squares
+    fit is summed in the resampling loop, and the two deciles are selected among the
+    detrended values beyond thresholds ``guess`` (the previous knot's deciles minus a
+    margin, updated here): Δh changes little from one knot to the next, so about 15 % of
+    the values are candidates; when a threshold proves too tight the whole set is used.
+    """
+    x_start = d_start / xi
+    x_end = d_end / xi
+    if x_end - x_start < 2.0:
+        return 0.0
+    p10 = min(max(4, int(0.1 * (x_end - x_start + 8.0))), 25)
+    m = 10 * p10 - 5
+    length = float(m - 1)
+    step = (x_end - x_start) / length
+    half = 0.5 * length
+    a0 = 0.0
+    a1 = 0.0
+    for j in range(m):
+        p = x_start + j * step
+        k = int(p)
+        if p > k:
+            k += 1
+        k = min(max(k, 1), n)
+        v = z[k] + (z[k] - z[k - 1]) * (p - k)
+        s[j] = v
+        a0 += v
+        a1 += v * (j - half)
+    # trapezoid weights at the ends, as LinearLeastSquaresFit.cpp
+    a0 -= 0.5 * (s[0] + s[m - 1])
+    a1 -= 0.5 * half * (s[m - 1] - s[0])
+    mean = a0 / length
+    slope = a1 * 12.0 / ((length * length + 2.0) * length)
+    t_hi = guess[0]
+    t_lo = guess[1]
+    nt = 0
+    nl = 0
+    for j in range(m):
+        v = s[j] - mean - slope * (j - half)
+        s[j] = v
+        top[nt] = v
+        nt += v >= t_hi
+        bot[nl] = v
+        nl += v <= t_lo
+    # q10 is the p10-th largest, q90 the p10-th smallest (nth_element in the reference)
+    if nt < p10:
+        nt = m
+        top[:m] = s[:m]
+    q10 = c._select(top, 0, nt - 1, nt - p10)
+    if nl < p10:
+        nl = m
+        bot[:m] = s[:m]
+    q90 = c._select(bot, 0, nl - 1, p10 - 1)
+    margin = 0.05 * (q10 - q90)
+    guess[0] = q10 - margin
+    guess[1] = q90 + margin
+    return (q10 - q90) / (1.0 - 0.8 * math.exp(-(d_end - d_start) / 50e3))
+
+
+@nb.njit(cache=True)
+def _delta_h_pass(z, m, xi, h_tx, h_rx, geo, dh, knot_ratio, sbuf):
     """Exact Δh at knots, linear interpolation in between (``dh[i]`` for ``i = 1..m``)."""
+    s, top, bot = sbuf[0], sbuf[1], sbuf[2]
+    guess = sbuf[3, :2]
+    guess[0] = -np.inf
+    guess[1] = np.inf
     prev = 0
     dh[0] = 0.0
     i = 1
@@ -171,7 +253,7 @@ def _delta_h_pass(z, m, xi, h_tx, h_rx, geo, dh, knot_ratio, s, diffs):
         x = i * xi
         d_start = min(15.0 * h_tx, 0.1 * geo[i, 2])
         d_end = x - min(15.0 * h_rx, 0.1 * geo[i, 3])
-        dh[i] = c.compute_delta_h_buf(z, i, xi, d_start, d_end, s, diffs)
+        dh[i] = _delta_h_knot(z, i, xi, d_start, d_end, s, top, bot, guess)
         if prev > 0:
             for j in range(prev + 1, i):
                 t = (j - prev) / (i - prev)
@@ -367,14 +449,230 @@ def longley_rice_p2p(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h,
     return c.SUCCESS, max(m_d * d + a_d0, 0.0), warn
 
 
+# site constants of the coverage path (see :func:`site_constants`)
+SC_F, SC_F3, SC_FM3, SC_ZG_ABS, SC_H0, SC_H1, SC_WN, SC_FO, SC_QH = 0, 1, 2, 3, 4, 5, 6, 7, 8
+SC_DEX, SC_V0, SC_V1, SC_V2, SC_V3, SC_V4, SC_MEDIAN = 9, 10, 11, 12, 13, 14, 15
+N_SC = 16
+_INV_LN10 = 1.0 / math.log(10.0)
+
+
 @nb.njit(cache=True)
-def _excess(i, xi, f, zg, h_tx, h_rx, geo, dh, effs, climate, mdvar, zt, zl, zs, counts):
+def site_constants(f, zg, h0, h1, climate, zt, zl, zs):
+    """Receiver-independent terms of :func:`_reference_loss` and of the median variability."""
+    sc = np.zeros(N_SC)
+    sc[SC_F] = f
+    sc[SC_F3] = f**c.THIRD
+    sc[SC_FM3] = f ** (-c.THIRD)
+    sc[SC_ZG_ABS] = abs(zg)
+    sc[SC_H0] = h0
+    sc[SC_H1] = h1
+    sc[SC_WN] = f / 47.7
+    sc[SC_FO] = 1e-5 * h0 * h1 * f
+    sc[SC_QH] = h0 * h1
+    sc[SC_DEX] = (575.7e12 / (f / 47.7)) ** c.THIRD
+    for q in range(5):
+        sc[SC_V0 + q] = c._ALL_YEAR[q, climate - 1]
+    sc[SC_MEDIAN] = 1.0 if zt == 0.0 and zl == 0.0 and zs == 0.0 else 0.0
+    return sc
+
+
+@nb.njit(cache=True, inline="always")
+def _log10(x):
+    return math.log(x) * _INV_LN10
+
+
+@nb.njit(cache=True, inline="always")
+def _sigma_h(delta_h):
+    """SigmaHFunction.cpp with ``x**0.25`` as two square roots."""
+    return 0.78 * delta_h * math.exp(-0.5 * math.sqrt(math.sqrt(delta_h)))
+
+
+@nb.njit(cache=True, inline="always")
+def _fresnel(v2):
+    if v2 < 5.76:
+        return 6.02 + 9.11 * math.sqrt(v2) - 1.27 * v2
+    return 12.953 + 10.0 * _log10(v2)
+
+
+@nb.njit(cache=True, inline="always")
+def _diffraction_d(d, sc, a_e, theta_los, dh0, dh1, delta_h, x12, hf12, term1, a_fo):
+    """DiffractionLoss.cpp at distance ``d`` with the distance-free terms given."""
+    wn = sc[SC_WN]
+    d_ml = dh0 + dh1
+    theta_nlos = d / a_e - theta_los
+    d_nlos = d - d_ml
+    tt = 0.0795775 * wn * theta_nlos**2
+    a_k = _fresnel(tt * dh0 * d_nlos / (d_nlos + dh0)) + _fresnel(tt * dh1 * d_nlos / (d_nlos + dh1))
+    a0 = d_nlos / theta_nlos
+    c0 = ((4.0 / 3.0) * c.A_0_M / a0) ** c.THIRD
+    k0 = 0.017778 * c0 * sc[SC_FM3] / sc[SC_ZG_ABS]
+    x0 = (1.607 - k0) * c0**2 * sc[SC_F3] * (a0 * theta_nlos / 1000.0) + x12
+    a_se = 0.05751 * x0 - 10.0 * _log10(x0) - hf12 - 20.0
+    delta_h_d = delta_h * (1.0 - 0.8 * math.exp(-d / 50e3))
+    q = (term1 + (-theta_los * a_e + d_ml) / d) * min(delta_h_d * wn, 6283.2)
+    w = 25.1 / (25.1 + math.sqrt(q))
+    return w * a_se + (1.0 - w) * a_k + a_fo
+
+
+@nb.njit(cache=True, inline="always")
+def _height_terms(dh, he, sc):
+    """SmoothEarthDiffraction.cpp terminal terms: ``(x, F(x, K))`` of one terminal."""
+    a = 0.5 * dh**2 / he
+    cc = ((4.0 / 3.0) * c.A_0_M / a) ** c.THIRD
+    k = 0.017778 * cc * sc[SC_FM3] / sc[SC_ZG_ABS]
+    x = (1.607 - k) * cc**2 * sc[SC_F3] * (dh / 1000.0)
+    return x, c.height_function(x, k)
+
+
+@nb.njit(cache=True)
+def _los_loss(d, he0, he1, zg, delta_h, m_d, a_d0, d_sml, sc):
+    """LineOfSightLoss.cpp (same operations up to rounding)."""
+    x = delta_h * (1.0 - 0.8 * math.exp(-d / 50e3))
+    sigma_h_d = _sigma_h(x)
+    wn = sc[SC_WN]
+    hs = he0 + he1
+    sin_psi = hs / math.sqrt(d**2 + hs**2)
+    r_e = (sin_psi - zg) / (sin_psi + zg) * math.exp(-min(10.0, wn * sigma_h_d * sin_psi))
+    q = r_e.real**2 + r_e.imag**2
+    if q < 0.25 or q < sin_psi:
+        r_e = r_e * math.sqrt(sin_psi / q)
+    delta_phi = wn * 2.0 * he0 * he1 / d
+    if delta_phi > c.PI / 2.0:
+        delta_phi = c.PI - (c.PI / 2.0) ** 2 / delta_phi
+    re = math.cos(delta_phi) + r_e.real
+    im = -math.sin(delta_phi) + r_e.imag
+    a_t = -10.0 * _log10(re * re + im * im)
+    w = 1.0 / (1.0 + sc[SC_F] * delta_h / max(10e3, d_sml))
+    return w * a_t + (1.0 - w) * (m_d * d + a_d0)
+
+
+@nb.njit(cache=True)
+def _reference_loss(th0, th1, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, d, sc, tx):
+    """:func:`longley_rice_p2p` to rounding (relative 1e-12), with site constants hoisted.
+
+    ``sc`` from :func:`site_constants`; ``tx`` caches the TX terminal's smooth-earth
+    terms, ``(he0, dh0, x1, F(x1))``, which stay the same along a radial while the TX
+    horizon does. Square roots replace ``x**0.25`` and ``log`` replaces ``log10``.
+    Line-of-sight-region receivers (``d < d_sml``, every receiver of a coverage of a
+    few km to a few tens of km) take this path; others go to :func:`longley_rice_p2p`.
+    """
+    a_e = 1.0 / gamma_e
+    dhs0 = math.sqrt(2.0 * he0 * a_e)
+    dhs1 = math.sqrt(2.0 * he1 * a_e)
+    d_sml = dhs0 + dhs1
+    if (
+        d >= d_sml
+        or n_s < 150.0
+        or n_s > 400.0
+        or a_e < 4000000.0
+        or a_e > 13333333.0
+        or zg.real <= abs(zg.imag)
+    ):
+        return longley_rice_p2p(
+            th0, th1, sc[SC_F], zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, sc[SC_H0], sc[SC_H1], d
+        )
+    warn = 0
+    d_ml = dh0 + dh1
+    theta_los = -max(th0 + th1, -d_ml / a_e)
+    if abs(th0) > 200e-3:
+        warn |= c.WARN_TX_HZN_ANGLE
+    if abs(th1) > 200e-3:
+        warn |= c.WARN_RX_HZN_ANGLE
+    if dh0 < 0.1 * dhs0:
+        warn |= c.WARN_TX_HZN_DIST_1
+    if dh1 < 0.1 * dhs1:
+        warn |= c.WARN_RX_HZN_DIST_1
+    if dh0 > 3.0 * dhs0:
+        warn |= c.WARN_TX_HZN_DIST_2
+    if dh1 > 3.0 * dhs1:
+        warn |= c.WARN_RX_HZN_DIST_2
+    if n_s < 250.0:
+        warn |= c.WARN_NS_SMALL
+    if d < abs(he0 - he1) / 200e-3:
+        warn |= c.WARN_DIST_SMALL_1
+    if d < 1e3:
+        warn |= c.WARN_DIST_SMALL_2
+    f = sc[SC_F]
+    scale = (a_e**2 / f) ** c.THIRD
+    d_3 = max(d_sml, d_ml + 5.0 * scale)
+    d_4 = d_3 + 10.0 * scale
+    # distance-free terms of DiffractionLoss.cpp
+    if tx[0] != he0 or tx[1] != dh0:
+        tx[0] = he0
+        tx[1] = dh0
+        tx[2], tx[3] = _height_terms(dh0, he0, sc)
+    x2, hf2 = _height_terms(dh1, he1, sc)
+    x12 = tx[2] + x2
+    hf12 = tx[3] + hf2
+    a_fo = min(
+        15.0, 5.0 * _log10(1.0 + sc[SC_FO] * _sigma_h(delta_h * (1.0 - 0.8 * math.exp(-d_sml / 50e3))))
+    )
+    term1 = math.sqrt(1.0 + (he0 * he1 - sc[SC_QH]) / (sc[SC_QH] + 10.0))
+    a_3 = _diffraction_d(d_3, sc, a_e, theta_los, dh0, dh1, delta_h, x12, hf12, term1, a_fo)
+    a_4 = _diffraction_d(d_4, sc, a_e, theta_los, dh0, dh1, delta_h, x12, hf12, term1, a_fo)
+    m_d = (a_4 - a_3) / (d_4 - d_3)
+    a_d0 = a_3 - m_d * d_3
+    # LongleyRice.cpp, line-of-sight region
+    a_sml = d_sml * m_d + a_d0
+    d_0 = 0.04 * f * he0 * he1
+    if a_d0 >= 0.0:
+        d_0 = min(d_0, 0.5 * d_ml)
+        d_1 = d_0 + 0.25 * (d_ml - d_0)
+    else:
+        d_1 = max(-a_d0 / m_d, 0.25 * d_ml)
+    a_1 = _los_loss(d_1, he0, he1, zg, delta_h, m_d, a_d0, d_sml, sc)
+    flag = False
+    k1 = 0.0
+    k2 = 0.0
+    if d_0 < d_1:
+        a_0 = _los_loss(d_0, he0, he1, zg, delta_h, m_d, a_d0, d_sml, sc)
+        q = math.log(d_sml / d_0)
+        k2 = max(
+            0.0,
+            ((d_sml - d_0) * (a_1 - a_0) - (d_1 - d_0) * (a_sml - a_0))
+            / ((d_sml - d_0) * math.log(d_1 / d_0) - (d_1 - d_0) * q),
+        )
+        flag = a_d0 > 0.0 or k2 > 0.0
+        if flag:
+            k1 = (a_sml - a_0 - k2 * q) / (d_sml - d_0)
+            if k1 < 0.0:
+                k1 = 0.0
+                k2 = c._fdim(a_sml, a_0) / q
+                if k2 == 0.0:
+                    k1 = m_d
+    if not flag:
+        k1 = c._fdim(a_sml, a_1) / (d_sml - d_1)
+        k2 = 0.0
+        if k1 == 0.0:
+            k1 = m_d
+    if k2 == 0.0:
+        return c.SUCCESS, max(a_sml + k1 * (d - d_sml), 0.0), warn
+    return c.SUCCESS, max(a_sml + k1 * (d - d_sml) + k2 * math.log(d / d_sml), 0.0), warn
+
+
+@nb.njit(cache=True)
+def _median_variability(he0, he1, d, a_ref, sc):
+    """Variability.cpp when all three deviates are 0 (50 % time, location, situation).
+
+    Only the median term remains: the same value as :func:`~coverage.propagation.itm._core.variability`.
+    """
+    d_ex = math.sqrt(2.0 * c.A_9000_M * he0) + math.sqrt(2.0 * c.A_9000_M * he1) + sc[SC_DEX]
+    d_e = 130e3 * d / d_ex if d < d_ex else 130e3 + d - d_ex
+    r = d_e / sc[SC_V2]
+    v_med = (sc[SC_V0] + sc[SC_V1] / (1.0 + ((d_e - sc[SC_V3]) / sc[SC_V4]) ** 2)) * (r * r) / (1.0 + r * r)
+    result = a_ref - v_med
+    if result < 0.0:
+        result = result * (29.0 - result) / (29.0 - 10.0 * result)
+    return result
+
+
+@nb.njit(cache=True)
+def _excess(i, xi, zg, geo, dh, effs, climate, mdvar, zt, zl, zs, sc, tx, counts):
     """Exact A - A_fs for receiver ``i`` from its QuickPfl values; counts warning bits."""
     x = i * xi
-    err, a_ref, warn = longley_rice_p2p(
+    err, a_ref, warn = _reference_loss(
         effs[i, 1],
         effs[i, 2],
-        f,
         zg,
         effs[i, 3],
         effs[i, 4],
@@ -383,18 +681,24 @@ def _excess(i, xi, f, zg, h_tx, h_rx, geo, dh, effs, climate, mdvar, zt, zl, zs,
         geo[i, 5],
         geo[i, 4],
         dh[i],
-        h_tx,
-        h_rx,
         x,
+        sc,
+        tx,
     )
     if err != c.SUCCESS:
         counts[N_FLAGS] += 1
         return np.nan
-    v, w2 = c.variability(zt, zl, zs, effs[i, 5], effs[i, 6], dh[i], f, x, a_ref, climate, mdvar)
-    warn |= w2
-    for b in range(N_FLAGS):
-        if warn & (1 << b):
+    if sc[SC_MEDIAN] != 0.0:
+        v = _median_variability(effs[i, 5], effs[i, 6], x, a_ref, sc)
+    else:
+        v, w2 = c.variability(zt, zl, zs, effs[i, 5], effs[i, 6], dh[i], sc[SC_F], x, a_ref, climate, mdvar)
+        warn |= w2
+    b = 0
+    while warn:
+        if warn & 1:
             counts[b] += 1
+        warn >>= 1
+        b += 1
     counts[N_FLAGS + 1] += 1
     return v
 
@@ -424,7 +728,6 @@ def _radial(
     xi,
     h_tx,
     h_rx,
-    f,
     zg,
     n0,
     climate,
@@ -445,13 +748,22 @@ def _radial(
     effs,
     sbuf,
     ibuf,
+    sc,
+    tx,
 ):
     """Excess loss A - A_fs for the used receivers ``1..m`` of one radial into ``out``."""
     p0, p1, dh, hx, hz, ex = fbuf[0], fbuf[1], fbuf[2], fbuf[3], fbuf[4], fbuf[5]
-    s, diffs = sbuf[0], sbuf[1]
     jt, jr, hi = ibuf[0], ibuf[1], ibuf[2]
     _profile_pass(z, m, xi, h_tx, h_rx, n0, g_ref, p0, p1, jt, jr, geo, hx, hz, hi)
-    _delta_h_pass(z, m, xi, h_tx, h_rx, geo, dh, knot_ratio, s, diffs)
+    _delta_h_pass(z, m, xi, h_tx, h_rx, geo, dh, knot_ratio, sbuf)
+    if stride <= 1:  # every receiver exact
+        for i in range(1, m + 1):
+            if used[i]:
+                _effective(i, z, xi, h_tx, h_rx, p0, p1, geo, dh, effs)
+                out[i] = _excess(i, xi, zg, geo, dh, effs, climate, mdvar, zt, zl, zs, sc, tx, counts)
+            else:
+                out[i] = np.nan
+        return
     last_used = 0
     for i in range(1, m + 1):
         if used[i]:
@@ -466,7 +778,7 @@ def _radial(
             if first_pending < 0:
                 first_pending = i
             continue
-        ex[i] = _excess(i, xi, f, zg, h_tx, h_rx, geo, dh, effs, climate, mdvar, zt, zl, zs, counts)
+        ex[i] = _excess(i, xi, zg, geo, dh, effs, climate, mdvar, zt, zl, zs, sc, tx, counts)
         if first_pending > 0:  # resolve receivers between the two anchors
             a = anchor
             close = abs(ex[a] - ex[i]) <= tol_db
@@ -477,9 +789,7 @@ def _radial(
                     t = (j - a) / (i - a)
                     ex[j] = ex[a] * (1.0 - t) + ex[i] * t
                 else:
-                    ex[j] = _excess(
-                        j, xi, f, zg, h_tx, h_rx, geo, dh, effs, climate, mdvar, zt, zl, zs, counts
-                    )
+                    ex[j] = _excess(j, xi, zg, geo, dh, effs, climate, mdvar, zt, zl, zs, sc, tx, counts)
         anchor = i
         first_pending = -1
     for i in range(1, m + 1):
@@ -545,12 +855,14 @@ def itm_sweep(
     fs = np.empty(n + 1)  # free-space loss per sample distance, same for every radial
     for i in range(1, n + 1):
         fs[i] = c.free_space_loss(i * step_m, f)
+    sc = site_constants(f, zg, h_tx, h_rx, climate, zt, zl, zs)
     for ch in nb.prange(n_chunks):
+        tx = np.full(4, np.nan)
         z = np.empty(n + 1)
         row = np.empty(n + 1)
         fbuf = np.empty((6, n + 2))
         geo = np.empty((n + 1, 6))
-        sbuf = np.empty((2, 245))
+        sbuf = np.empty((4, 245))
         ibuf = np.empty((3, n + 2), dtype=np.int64)
         effs = np.empty((n + 1, 7))
         for k in range(ch * n_rad // n_chunks, (ch + 1) * n_rad // n_chunks):
@@ -563,7 +875,6 @@ def itm_sweep(
                     step_m,
                     h_tx,
                     h_rx,
-                    f,
                     zg,
                     n0,
                     climate,
@@ -584,6 +895,8 @@ def itm_sweep(
                     effs,
                     sbuf,
                     ibuf,
+                    sc,
+                    tx,
                 )
                 for i in range(1, m + 1):
                     out[k, i] = row[i] + fs[i] if used[k, i] else np.nan

@@ -15,10 +15,12 @@ from coverage.propagation.itm._params import ItmInputError, ItmParams, warning_m
 __all__ = ["FastSettings", "itm_radial_loss_db", "smooth_earth_loss_db"]
 
 #: Fast-path settings (see :mod:`coverage.propagation.itm._fast`): Δh knot ratio,
-#: anchor stride (samples), largest anchor-to-anchor difference interpolated (dB),
-#: relative tolerance on the interpolated ITM inputs.
+#: anchor stride (samples; 1 = every receiver evaluated exactly), largest
+#: anchor-to-anchor difference interpolated (dB), relative tolerance on the
+#: interpolated ITM inputs. Interpolating the loss between anchors is off by default:
+#: on hilly terrain it applies to under 10 % of the receivers and saves no time.
 FastSettings = tuple[float, int, float, float]
-DEFAULT_FAST: FastSettings = (1.1, 8, 3.0, 0.05)
+DEFAULT_FAST: FastSettings = (1.1, 1, 3.0, 0.05)
 
 
 def _ground(params: ItmParams, freq_mhz: float) -> complex:
