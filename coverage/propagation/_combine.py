@@ -59,7 +59,7 @@ def _apply_cells(
     best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, dem, r0, c0, radius_cells,
     cell_slot, half, g, slope, slot_k, slot_i, pl_table, a_h, p0_db, tilt_deg, v_beamwidth_deg, sidelobe_db,
     front_to_back_db, omni, inv_sqrt_lambda, site_index, nu_table, atan_table, sample_loss=None, a_hb=None,
-    second=None, second_srv=None, site_code=None,
+    second=None, second_srv=None, site_code=None, need=None, dead_at=None,
 ):  # fmt: skip
     """Fold one sector into the layers, reading the sweep output per slot.
 
@@ -76,6 +76,9 @@ def _apply_cells(
     every layer's best there, since the terrain loss is >= 0 and the antenna gain <= ``a_hb``
     (rounding is monotone), so the cell could not change; the result is bit-identical.
     Unknown flags are set before the test.
+
+    ``need`` and ``dead_at`` (with ``a_hb``; see :meth:`RadialTables.sweep`): a cell whose
+    slot is not needed is pruned at once, its unknown flag read from ``dead_at``.
 
     ``unknown`` counts the sectors whose value is unknown at the cell (saturating at
     65535).
@@ -111,6 +114,12 @@ def _apply_cells(
                         continue
                     dc = col - c0
                     cs = cs_row[dc + half]
+                    if need is not None and need[cs] == 0:  # every sector of the site is beaten
+                        if slot_i[cs] >= dead_at[slot_k[cs]]:
+                            for li in range(n_layers):
+                                if unknown[layers[li], row, col] < 65535:
+                                    unknown[layers[li], row, col] += 1
+                        continue
                     gv = g[cs]
                     if math.isnan(gv):
                         for li in range(n_layers):

@@ -210,6 +210,24 @@ class _Tables:
         return self._cache[half]
 
 
+def _nodata_free(arr: np.ndarray) -> Callable[[int, int, int], bool]:
+    """``f(r, c, n)``: no DEM nodata within ``n`` cells (Chebyshev) of cell ``(r, c)``; O(1) per call."""
+    nan = np.isnan(arr)
+    if not nan.any():
+        return lambda r, c, n: True
+    counts = np.zeros((arr.shape[0] + 1, arr.shape[1] + 1), dtype=np.int64)
+    counts[1:, 1:] = nan.cumsum(axis=0).cumsum(axis=1)
+
+    def free(r: int, c: int, n: int) -> bool:
+        r0, r1 = max(r - n, 0), min(r + n + 1, arr.shape[0])
+        c0, c1 = max(c - n, 0), min(c + n + 1, arr.shape[1])
+        if r0 >= r1 or c0 >= c1:
+            return True
+        return int(counts[r1, c1] - counts[r0, c1] - counts[r1, c0] + counts[r0, c0]) == 0
+
+    return free
+
+
 def _layer_keys(plan: SitePlan, technologies: Sequence[str]) -> list[tuple[str, str]]:
     keys = []
     for tech in technologies:
@@ -396,6 +414,7 @@ def _accumulate(
         second_srv = np.full(shape3, -1, dtype=np.int32)
         site_code = pd.factorize(sites["site_id"].astype(str))[0].astype(np.int64) if len(sites) else None
     tables = _Tables()
+    nodata_free = _nodata_free(arr)
     curv = 1.0 / (2.0 * params.k_factor * EARTH_RADIUS_M)
     messages = list(plan.messages)
     done = 0
@@ -455,7 +474,11 @@ def _accumulate(
                 np.array([c[5] for c in calls]), np.array([float(c[2]) for c in calls]), pl_tables,
                 np.array([float(c[1]["p0_db"]) for c in calls]), np.array([c[8] for c in calls]), second,
             )  # fmt: skip
-        tab.sweep(arr, int(r0), int(c0), float(h_ant), params.receiver_height_m, res_m, curv, n_group, need)
+        clean = need is not None and nodata_free(int(r0), int(c0), n_group + 1)
+        tab.sweep(
+            arr, int(r0), int(c0), float(h_ant), params.receiver_height_m, res_m, curv, n_group, need, clean
+        )
+        dead_at = tab.dead_at if need is not None else None
         for idx, s, n_s, omni, a_h, layers, sample_loss, pl_table, a_hb in calls:
             _apply_cells(
                 best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, arr,
@@ -464,7 +487,7 @@ def _accumulate(
                 pl_table, a_h, float(s["p0_db"]), float(s["tilt_deg"]),
                 params.vertical_beamwidth_deg, params.sidelobe_db, params.front_to_back_db, omni,
                 math.sqrt(s["band_mhz"] * 1e6 / 299_792_458.0), int(idx), _NU_TABLE, _ATAN_TABLE, sample_loss,
-                a_hb, second, second_srv, site_code,
+                a_hb, second, second_srv, site_code, need, dead_at,
             )  # fmt: skip
         done += len(group)
         if progress is not None:

@@ -396,14 +396,18 @@ class RadialTables:
         self.g = np.empty(self.slot_k.size, dtype=np.float32)
         self.slope = np.empty(self.slot_k.size, dtype=np.float32)
         self.need_none = np.zeros(0, dtype=np.uint8)  # no pruning
+        self.dead_at = np.empty(n_rad, dtype=np.int32)
 
-    def sweep(self, dem, r0, c0, h_ant, h_rx, step_m, curv, n, need=None) -> None:
+    def sweep(self, dem, r0, c0, h_ant, h_rx, step_m, curv, n, need=None, clean=False) -> None:
         """Fill ``g`` and ``slope`` for a site at cell ``(r0, c0)`` out to ``n <= half`` samples.
 
-        ``need`` (``uint8`` per slot, default: all needed): slots flagged 0 are only guaranteed
-        to be NaN where unknown; otherwise ``g`` is some value >= 0 and ``slope`` may be stale
-        (no edge search; without ring doubling, nothing but the nodata scan after a
-        radial's last needed sample).
+        ``need`` (``uint8`` per slot, default: all needed): slots flagged 0 may hold stale
+        ``g`` and ``slope`` (no edge search, and nothing at all after the radial's last
+        needed sample and last snapshot); use ``dead_at`` for their unknowns.
+        ``dead_at[k]`` is always set: the first sample of radial ``k`` whose value is
+        unknown (DEM nodata on the path, or off the grid), ``n + 1`` if none. ``clean``
+        promises that the DEM has no nodata within ``n + 1`` cells of the site (skips
+        the nodata scan after the last needed sample).
         """
         if need is None:
             need = self.need_none
@@ -411,14 +415,14 @@ class RadialTables:
         _sweep_tree(
             dem, r0, c0, h_ant, h_rx, step_m, curv, self.off, n, self.slot, self.g, self.slope,
             self.start, self.parent, self.chunk, self.inner, self.levels,
-            self.snap_x, self.snap_z, self.snap_n, self.snap_m, self.snap_ok, need,
+            self.snap_x, self.snap_z, self.snap_n, self.snap_m, self.snap_ok, need, self.dead_at, clean,
         )  # fmt: skip
 
 
 @nb.njit(cache=True, parallel=True)
 def _sweep_tree(
     dem, r0, c0, h_ant, h_rx, step_m, curv, off, n, slot, g_out, s_out,
-    start, parent, chunk, inner, levels, snap_x, snap_z, snap_n, snap_m, snap_ok, need,
+    start, parent, chunk, inner, levels, snap_x, snap_z, snap_n, snap_m, snap_ok, need, dead_at, clean,
 ):  # fmt: skip
     """Radial sweep with ring doubling, writing ``(g, depression slope)`` of used samples per slot.
 
@@ -432,6 +436,7 @@ def _sweep_tree(
     rows, cols = dem.shape
     ht = float(dem[r0, c0]) + h_ant
     inside = r0 - n - 1 >= 0 and r0 + n + 1 < rows and c0 - n - 1 >= 0 and c0 + n + 1 < cols
+    reach = _reach(slot, need, start, parent, levels, n) if clean else np.zeros(0, dtype=np.int32)
     if levels == 0:  # no tree: consecutive radials per task, as in the reference sweep
         n_rad = off.shape[0]
         n_tasks = min(n_rad, 64)
@@ -440,7 +445,8 @@ def _sweep_tree(
             hz = np.empty(n + 2)
             for k in range(ch * n_rad // n_tasks, (ch + 1) * n_rad // n_tasks):
                 _radial(dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
-                        levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, k, hx, hz, need)  # fmt: skip
+                        levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, k, hx, hz, need, dead_at,
+                        clean, reach)  # fmt: skip
         return
     n_chunks = off.shape[0] // chunk
     n_tasks = min(n_chunks, 64)
@@ -450,7 +456,7 @@ def _sweep_tree(
         for c in range(ch * n_chunks // n_tasks, (ch + 1) * n_chunks // n_tasks):
             _radial(dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
                     levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, c * chunk, hx, hz,
-                    need)  # fmt: skip
+                    need, dead_at, clean, reach)  # fmt: skip
     for ch in nb.prange(n_tasks):
         hx = np.empty(n + 2)
         hz = np.empty(n + 2)
@@ -458,17 +464,46 @@ def _sweep_tree(
             for j in inner:
                 _radial(dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
                         levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, c * chunk + j,
-                        hx, hz, need)  # fmt: skip
+                        hx, hz, need, dead_at, clean, reach)  # fmt: skip
+
+
+@nb.njit(cache=True, parallel=True)
+def _reach(slot, need, start, parent, levels, n):
+    """Last sample each radial must sweep exactly under pruning.
+
+    A radial's own last needed sample, or, when a child radial needs any sample, the
+    child's start (the parent saves the child's starting state there); children first.
+    """
+    n_rad = slot.shape[0]
+    reach = np.empty(n_rad, dtype=np.int32)
+    for k in nb.prange(n_rad):
+        s0 = start[k]
+        last = s0 - 1
+        for i in range(n, s0 - 1, -1):
+            j = slot[k, i]
+            if j >= 0 and need[j] != 0:
+                last = i
+                break
+        reach[k] = last
+    for lv in range(levels):  # children (depth lv) before their parents (depth > lv)
+        for k in range(1 << lv, n_rad, 1 << (lv + 1)):
+            s0 = start[k]
+            if s0 <= n and reach[k] >= s0 and parent[k] >= 0:
+                p = parent[k]
+                if reach[p] < s0:
+                    reach[p] = s0
+    return reach
 
 
 @nb.njit(cache=True)
 def _radial(
     dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
-    levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, k, hx, hz, need,
+    levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, k, hx, hz, need, dead_at, clean, reach,
 ):  # fmt: skip
     """One radial of :func:`_sweep_tree` (see there)."""
     rows, cols = dem.shape
     if start[k] > n:
+        dead_at[k] = n + 1
         return  # its samples are beyond this site's radius
     o = off[k]
     sl = slot[k]
@@ -497,11 +532,13 @@ def _radial(
                 hz[h] = snap_z[bk, ip, h]
             maxm = snap_m[bk, ip]
             dead = math.isnan(maxm)
-        else:
-            s0 = 1
+        elif reach.shape[0] == 0 or reach[k] >= s0:
+            s0 = 1  # parent left the grid first: start from the site
+        # else (clean DEM, nothing needed here): no state needed, only dead_at below
     if s0 == 1 and sl[0] >= 0:
         g_out[sl[0]] = 0.0
         s_out[sl[0]] = np.inf
+    da = s0 if dead else n + 1  # first unknown sample
     # snapshots this radial provides: before sample half >> (lv + 1), lv < own depth
     bk = levels
     if k > 0:
@@ -512,13 +549,17 @@ def _radial(
     while nxt >= 0 and (off.shape[1] - 2) >> (nxt + 1) < s0:
         nxt -= 1
     prune = need.shape[0] > 0  # else every slot is needed
-    n_full = n  # without ring doubling, samples after the last needed one only track nodata
-    if prune and levels == 0:
+    n_full = n  # samples after the last needed one (and the last snapshot) only track nodata
+    if reach.shape[0] > 0:  # clean DEM: up to the own or a descendant's last needed sample
+        n_full = min(max(reach[k], s0 - 1), n)
+    elif prune:
         n_full = s0 - 1
         for i in range(n, s0 - 1, -1):
             if sl[i] >= 0 and need[sl[i]] != 0:
                 n_full = i
                 break
+        if nxt >= 0:  # the radial's state must be exact up to the last snapshot it provides
+            n_full = min(max(n_full, (off.shape[1] - 2) >> 1), n)
     for i in range(s0, n_full + 1):
         while nxt >= 0 and i == (off.shape[1] - 2) >> (nxt + 1):
             ip = k >> (nxt + 1)
@@ -530,6 +571,7 @@ def _radial(
             snap_ok[nxt, ip] = 1
             nxt -= 1
         if i > m:
+            da = min(da, i)
             if sl[i] >= 0:
                 g_out[sl[i]] = np.nan
                 s_out[sl[i]] = np.nan
@@ -543,6 +585,7 @@ def _radial(
         if math.isnan(zi):
             dead = True
         if dead:
+            da = min(da, i)
             if sl[i] >= 0:
                 g_out[sl[i]] = np.nan
                 s_out[sl[i]] = np.nan
@@ -589,21 +632,20 @@ def _radial(
         hx[hn] = d
         hz[hn] = zc
         hn += 1
-    for i in range(n_full + 1, n + 1):  # not needed: g = NaN (unknown) or 1e-9, slope unset
-        if i <= m and not dead:
+    # after the last needed sample: only where the radial's value becomes unknown
+    if n_full < n and m < n:
+        da = min(da, max(m + 1, n_full + 1))
+    if n_full < n and not clean and not dead:
+        for i in range(n_full + 1, min(m, n) + 1):
             r = r0 + o[i, 0]
             c = c0 + o[i, 1]
             if not inside:
                 r = min(max(r, 0), rows - 1)
                 c = min(max(c, 0), cols - 1)
-            dead = math.isnan(dem[r, c])
-        si = sl[i]
-        if si >= 0:
-            if dead or i > m:
-                g_out[si] = np.nan
-                s_out[si] = np.nan
-            else:
-                g_out[si] = 1e-9
+            if math.isnan(dem[r, c]):
+                da = min(da, i)
+                break
+    dead_at[k] = da
 
 
 def bullington_profile(
