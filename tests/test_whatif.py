@@ -353,3 +353,16 @@ def test_scenario_toml_round_trip():
 def test_scenario_toml_errors(text, expected):
     with pytest.raises(ScenarioError, match=__import__("re").escape(expected)):
         scenario_from_toml(text, source="s.toml")
+
+
+@pytest.mark.parametrize("name", ["remove", "height", "mixed"])
+def test_runner_up_with_itm_equals_full_recompute(name, towers, dem):
+    """Longley-Rice layers (no pruning) take the same runner-up path."""
+    radio = RadioParams(max_radius_km=1.2, model="itm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ITM validity messages of the short paths
+        base = signal_from_towers(towers, dem, params=radio, thresholds=TH, runner_up=True)
+        after, touched = apply_scenario(towers, SCENARIOS[name])
+        upd = update_signal(base, dem, towers, after, touched, params=radio, thresholds=TH)
+        full = signal_from_towers(after, dem, params=radio, thresholds=TH)
+    assert_same_signal(upd.signal, full)
