@@ -403,9 +403,9 @@ def update_signal(
         # are left to step 1.
         assert signal.runner_up is not None
         fast = _runner_up_update(
-            signal.runner_up, layers, affected, reg, xy, dem, towers_before, after, touched, new_rows,
-            cand, old_idx, sid, s_rows, s_cols, n_cells, max_n, params=params, thresholds=thresholds,
-            techs=run_techs, itm_params=itm_params,
+            signal.runner_up, signal.layers, layers, affected, reg, xy, dem, towers_before, after, touched,
+            new_rows, cand, old_idx, sid, s_rows, s_cols, n_cells, max_n, params=params,
+            thresholds=thresholds, techs=run_techs, itm_params=itm_params,
         )  # fmt: skip
         windows += fast.windows
         computed += fast.computed
@@ -601,6 +601,7 @@ def _overlap(
 
 def _runner_up_update(
     runner_up: dict[tuple[str, str], RunnerUp],
+    signal_layers: dict[tuple[str, str], SignalLayer],
     layers: dict[tuple[str, str], SignalLayer],
     affected: set[tuple[str, str]],
     reg: _Registry,
@@ -724,8 +725,7 @@ def _runner_up_update(
                 s = np.full(b.shape, -1, dtype=np.int32)
                 unk = np.zeros(b.shape, dtype=np.int32)
             else:
-                b = ru.best_dbm[win].copy()
-                s = ru.serving_site[win].copy()
+                b, s = ru.best(signal_layers[key], ub)
                 unk = ru.unknown[win].astype(np.int32)
                 gone = np.isin(s, rm_idx)
                 if gone.any():

@@ -135,7 +135,7 @@ def load_baseline(
     ``resolution_m`` / ``max_radius_km`` override the project's radio parameters (a
     coarser grid for quick notebook runs). ``runner_up`` (default) keeps, per cell, the
     best other site, so that scenarios removing or changing a site recompute that site
-    only (18 bytes per cell and layer; pass ``False`` when no what-if will follow).
+    only (10 bytes per cell and layer; pass ``False`` when no what-if will follow).
     """
     if not isinstance(project, Project):
         project = load_project(project)

@@ -190,21 +190,28 @@ def test_runner_up_is_the_best_other_site(towers, dem, base_ru):
         for i in ids
     }
     sites = base_ru.sites["site_id"].astype(str).to_numpy()
+    full_box = (0, dem.shape[0], 0, dem.shape[1])
+
+    def raw(sig, key):
+        if key not in sig.runner_up:
+            return np.full(dem.shape, -np.inf, np.float32), np.full(dem.shape, -1)
+        return sig.runner_up[key].best(sig.layers[key], full_box)
+
     for key, ru in base_ru.runner_up.items():
-        per_site = np.stack(
-            [
-                alone[i].runner_up[key].best_dbm if key in alone[i].runner_up else np.full(dem.shape, -np.inf)
-                for i in ids
-            ]
-        )
-        np.testing.assert_array_equal(ru.best_dbm, per_site.max(axis=0))
-        serving_site = np.where(ru.serving_site >= 0, sites[np.maximum(ru.serving_site, 0)], "")
+        per_site = np.stack([raw(alone[i], key)[0] for i in ids])
+        best, serving = raw(base_ru, key)
+        np.testing.assert_array_equal(best, per_site.max(axis=0))
+        serving_site = np.where(serving >= 0, sites[np.maximum(serving, 0)], "")
+        np.testing.assert_array_equal(serving_site[best == -np.inf], "")
         others = np.where(np.array(ids)[:, None, None] == serving_site[None], -np.inf, per_site)
         np.testing.assert_array_equal(ru.second_dbm, others.max(axis=0), err_msg=str(key))
         has = ru.second_site >= 0
         assert (sites[ru.second_site[has]] != serving_site[has]).all()
         unknown = sum(alone[i].runner_up[key].unknown.astype(int) for i in ids if key in alone[i].runner_up)
         np.testing.assert_array_equal(ru.unknown, unknown)
+        assert len(ru.unresolved) == int(
+            (np.isnan(base_ru.layers[key].rsrp_dbm) & ~np.isnan(dem.array)).sum()
+        )
     assert base_ru.runner_up[("4G", "any")].unknown.max() > 0  # the void is on some paths
 
 
