@@ -305,7 +305,8 @@ def update_signal(
     ----------
     signal
         Baseline layers, computed from ``towers_before`` on ``dem`` with ``params`` and
-        ``thresholds``.
+        ``thresholds``; with ``runner_up=True`` (and no diagnostics) a removed or changed
+        site costs one site computation instead of one per neighbour.
     dem
         The analysis-grid DEM of the baseline (projected metric CRS).
     towers_before, towers_after

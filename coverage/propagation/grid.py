@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -219,8 +220,18 @@ def _check_inputs(towers: pd.DataFrame, dem: Raster) -> None:
         )
 
 
+_POOL: dict[tuple[int, int], RadialTables] = {}  # the last run's tables, for the next run
+_POOL_LOCK = threading.Lock()
+
+
 class _Tables:
-    """Radial tables and sweep buffers per radius bucket (few distinct sizes); see :class:`RadialTables`."""
+    """Radial tables and sweep buffers per radius bucket (few distinct sizes); see :class:`RadialTables`.
+
+    Holds one bucket at a time (bounded memory). Tables are site-independent and take
+    0.1-0.5 s to build, so :meth:`release` hands the last one to a one-entry module pool
+    that the next run takes it from (incremental what-if runs are short); a concurrent
+    run builds its own.
+    """
 
     def __init__(self, levels: int = RING_LEVELS) -> None:
         self._cache: dict[int, RadialTables] = {}
@@ -229,8 +240,18 @@ class _Tables:
     def get(self, n_cells: int) -> RadialTables:
         half = max(_TABLE_STEP, _TABLE_STEP * math.ceil(n_cells / _TABLE_STEP))
         if half not in self._cache:
-            self._cache = {half: RadialTables(half, self.levels)}  # keep one: bounded memory
+            with _POOL_LOCK:
+                tab = _POOL.pop((half, self.levels), None)
+            self._cache = {half: tab if tab is not None else RadialTables(half, self.levels)}
         return self._cache[half]
+
+    def release(self) -> None:
+        """Give the current tables to the pool (replacing what it held)."""
+        with _POOL_LOCK:
+            for half, tab in self._cache.items():
+                _POOL.clear()
+                _POOL[half, self.levels] = tab
+        self._cache = {}
 
 
 def _nodata_free(arr: np.ndarray) -> Callable[[int, int, int], bool]:
@@ -514,6 +535,7 @@ def _accumulate(
         done += len(group)
         if progress is not None:
             progress(done)
+    tables.release()
     return _Raw(
         sites,
         plan.skipped,
