@@ -297,7 +297,9 @@ def run_whatif(
     if towers is not None:
         apply_scenario(towers, scenario, defaults=project.tower_defaults)
     say("validating inputs and computing the baseline")
-    base = load_baseline(project, progress=say)
+    # the runner-up state only pays off when a site loses or changes sectors
+    removes = any(c.action in ("remove", "modify") for c in scenario.changes)
+    base = load_baseline(project, progress=say, runner_up=removes)
     say(f"evaluating scenario {scenario.name or Path(scenario_path).name} ({len(scenario)} change(s))")
     result = whatif(base, scenario)
     say(
