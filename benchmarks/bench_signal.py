@@ -122,7 +122,7 @@ def one_site_ms(dem: Raster, params: RadioParams, repeats: int) -> tuple[float, 
     dirs = tab.dirs
     best = np.full((2, rows, cols), -np.inf, np.float32)
     serving = np.full((2, rows, cols), -1, np.int32)
-    unknown = np.zeros((2, rows, cols), np.uint8)
+    unknown = np.zeros((2, rows, cols), np.uint16)
     dummy_f, dummy_u = np.zeros((1, 1, 1), np.float32), np.zeros((1, 1, 1), np.uint8)
     curv = 1 / (2 * params.k_factor * EARTH_RADIUS_M)
     bearing = np.degrees(np.arctan2(dirs[:, 0], -dirs[:, 1]))

@@ -736,11 +736,18 @@ def _runner_up_update(
                     bad_c += [int(cc.min()) + c0, int(cc.max()) + c0] if len(cc) else []
                     b[gone] = ru.second_dbm[win][gone]
                     s[gone] = s2[gone]
+            if ru is not None:  # a saturated count cannot be decremented: recompute there
+                sat = ru.unknown[win] == np.iinfo(ru.unknown.dtype).max
             for box, raw in minus:
                 li = raw.index.get(key)
                 ov = _overlap(ub, box)
                 if li is not None and ov is not None:
                     unk[ov[0]] -= raw.unknown[li][ov[1]]
+            if ru is not None:
+                rr, cc = np.nonzero(sat | (unk < 0))  # (< 0 would be an engine inconsistency)
+                if len(rr):
+                    bad_r += [int(rr.min()) + r0, int(rr.max()) + r0]
+                    bad_c += [int(cc.min()) + c0, int(cc.max()) + c0]
             for box, raw, lut in plus:
                 li = raw.index.get(key)
                 ov = _overlap(ub, box)

@@ -61,7 +61,7 @@ def _fold(dem, r0, c0, n, a_h, fn, args):
     shape = (1, *dem.shape)
     best = np.full(shape, -np.inf, np.float32)
     serving = np.full(shape, -1, np.int32)
-    unknown = np.zeros(shape, np.uint8)
+    unknown = np.zeros(shape, np.uint16)
     pl = np.full(shape, np.nan, np.float32)
     tl = np.full(shape, np.nan, np.float32)
     los = np.full(shape, 255, np.uint8)
@@ -126,7 +126,7 @@ def _per_site_reference(towers, dem, params, thresholds):
     shape = (len(keys), *arr.shape)
     best = np.full(shape, -np.inf, np.float32)
     serving = np.full(shape, -1, np.int32)
-    unknown = np.zeros(shape, np.uint8)
+    unknown = np.zeros(shape, np.uint16)
     diag = (
         np.full(shape, np.nan, np.float32),
         np.full(shape, np.nan, np.float32),

@@ -373,3 +373,35 @@ def test_runner_up_with_itm_equals_full_recompute(name, towers, dem):
         upd = update_signal(base, dem, towers, after, touched, params=radio, thresholds=TH)
         full = signal_from_towers(after, dem, params=radio, thresholds=TH)
     assert_same_signal(upd.signal, full)
+
+
+@pytest.mark.parametrize("runner_up", [False, True], ids=["window", "runner_up"])
+def test_sector_values_do_not_depend_on_the_sectors_sharing_its_mast(runner_up, dem):
+    """A 5G sector with a shorter radius than the 4G one on the same mast (another radial
+    table): upgrading, or adding a co-located site, equals a full run."""
+    from coverage.params import SignalThresholds
+
+    th = Thresholds(SignalThresholds(-70.0, -80.0), SignalThresholds(-75.0, -85.0))  # 5G radius < 4G
+    x, y = X0 + 60.5 * RES, Y0 + 60.5 * RES
+    row = {"site_id": "A", "sector_id": "A1", "operator": "Viettel", "technology": "4G", "band_mhz": 900.0}
+    row |= {
+        "antenna_height_m": 30.0,
+        "azimuth_deg": 0.0,
+        "tilt_deg": 0.0,
+        "eirp_dbm": 70.0,
+        "status": "on_air",
+    }
+    towers = gpd.GeoDataFrame([{**row, "geometry": Point(x, y)}], crs=dem.crs)
+    radio = RadioParams(max_radius_km=2.0)
+    base = signal_from_towers(towers, dem, params=radio, thresholds=th, runner_up=runner_up)
+    for sc in (
+        Scenario((UpgradeSite("A"),)),
+        Scenario((AddSite("B", "VNPT", x, y, crs="EPSG:32648", technology="5G", antenna_height_m=30.0),)),
+    ):
+        after, touched = apply_scenario(towers, sc)
+        full = signal_from_towers(after, dem, params=radio, thresholds=th)
+        radii = full.sites.groupby("technology")["radius_m"].max()
+        bucket = np.ceil(np.ceil(radii / RES) / 32)  # radial-table buckets (grid._TABLE_STEP)
+        assert bucket["5G"] < bucket["4G"]
+        upd = update_signal(base, dem, towers, after, touched, params=radio, thresholds=th)
+        assert_same_signal(upd.signal, full)

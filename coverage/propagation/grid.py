@@ -281,16 +281,22 @@ def _layer_keys(plan: SitePlan, technologies: Sequence[str]) -> list[tuple[str, 
 
 
 def _site_groups(sites: pd.DataFrame, res_m: float) -> list[tuple[tuple, np.ndarray]]:
-    """Sectors sharing a cell and antenna height share one sweep; grouped by radius bucket.
+    """Sectors sharing a cell, antenna height and radius bucket share one sweep.
+
+    The bucket (radius rounded up to ``_TABLE_STEP`` cells) picks the radial table, so a
+    sector's values depend on its own radius only, never on the sectors that happen to
+    share its mast (an incremental what-if run computes sectors alone and must agree).
 
     Returns ``(key, positions)`` with the positions (= index, a ``RangeIndex``) of the
     group's rows in their original order.
     """
     if sites.empty:
         return []
-    radius = sites["radius_m"].to_numpy()
-    groups = list(sites.groupby(["row", "col", "antenna_height_m"], sort=True).indices.items())
-    bucket = [math.ceil(radius[pos].max() / res_m / _TABLE_STEP) for _, pos in groups]
+    cells = np.ceil(sites["radius_m"].to_numpy(dtype=float) / res_m)
+    buckets = np.maximum(1, np.ceil(cells / _TABLE_STEP)).astype(np.int64)
+    keyed = sites.assign(_bucket=buckets)
+    groups = list(keyed.groupby(["row", "col", "antenna_height_m", "_bucket"], sort=True).indices.items())
+    bucket = [int(key[3]) for key, _ in groups]
     if (sites["model"] == "itm").any():  # keep the order of the ITM messages
         rank = np.arange(len(groups))
     else:
@@ -463,7 +469,7 @@ def _accumulate(
     done = 0
     pl_cache: dict[tuple, np.ndarray] = {}  # path loss per (model, band, height, radius)
     records = sites.to_dict("records")  # once: per-group DataFrame access dominated with many sites
-    for (r0, c0, h_ant), pos in _site_groups(sites, res_m):
+    for (r0, c0, h_ant, _), pos in _site_groups(sites, res_m):
         group = [records[i] for i in pos]
         n_group = math.ceil(max(s["radius_m"] for s in group) / res_m)
         tab = tables.get(n_group)
