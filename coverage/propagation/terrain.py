@@ -592,15 +592,13 @@ def _radial(
             continue
         d = i * step_m
         zc = zi - d * d * curv
-        rx = zc + h_rx
-        mrx = (rx - ht) / d
         si = sl[i]
-        if si >= 0:
+        if si >= 0 and not (prune and need[si] == 0):  # an unneeded slot is never read
+            rx = zc + h_rx
+            mrx = (rx - ht) / d
             s_out[si] = -mrx
             if mrx >= maxm:
                 g_out[si] = 0.0
-            elif prune and need[si] == 0:
-                g_out[si] = 1e-9  # caller will not use it: no edge search
             else:
                 lo = 0
                 hi = hn - 1
