@@ -229,3 +229,42 @@ def test_many_overlapping_sites_match_the_per_site_path(with_nodata):
     any_layer = got.layers["4G", "any"]
     assert np.isnan(any_layer.rsrp_dbm).any() == with_nodata  # unknowns present
     assert (any_layer.serving_site == 0).any() and (any_layer.serving_site == 2).any()  # tie-breaks exercised
+
+
+def test_pruned_sweep_matches_the_full_sweep_on_needed_slots_and_unknowns():
+    """Random ``need`` (none, sparse, dense, whole radial tails), voids, edge sites, ring
+    doubling on and off, stale buffers: needed slots equal the unpruned sweep, and
+    ``dead_at`` marks exactly the unknown slots (``clean`` only where it holds)."""
+    tabs: dict[int, tuple[RadialTables, RadialTables]] = {}
+    half = 64
+    for seed in range(400):
+        rng = np.random.default_rng(seed)
+        levels = int(rng.choice([0, 0, 2, 3]))
+        if levels not in tabs:
+            tabs[levels] = (RadialTables(half, levels), RadialTables(half, levels))
+        full, pruned = tabs[levels]
+        nr, nc = int(rng.integers(60, 200)), int(rng.integers(60, 200))
+        dem = _hills(max(nr, nc), seed)[:nr, :nc].copy()
+        if rng.random() < 0.6:
+            for _ in range(int(rng.integers(1, 5))):
+                r, c = int(rng.integers(nr)), int(rng.integers(nc))
+                dem[r : r + int(rng.integers(1, 5)), c : c + int(rng.integers(1, 5))] = np.nan
+        r0 = int(rng.choice([0, 1, nr - 1, int(rng.integers(nr))]))
+        c0 = int(rng.choice([0, nc - 2, int(rng.integers(nc))]))
+        if np.isnan(dem[r0, c0]):
+            dem[r0, c0] = 100.0
+        n = int(rng.integers(5, half + 1))
+        full.sweep(dem, r0, c0, 30.0, 1.5, 30.0, CURV, n)
+        need = (rng.random(pruned.g.size) < rng.choice([0.0, 0.01, 0.1, 0.5])).astype(np.uint8)
+        if rng.random() < 0.3:  # whole tails of some radials
+            need[np.isin(pruned.slot_k, rng.choice(pruned.n_rad, 5)) & (pruned.slot_i > n // 2)] = 1
+        pruned.g[:] = 12345.0  # stale values must not leak into needed slots
+        pruned.slope[:] = 12345.0
+        box = dem[max(r0 - n - 1, 0) : r0 + n + 2, max(c0 - n - 1, 0) : c0 + n + 2]
+        pruned.sweep(dem, r0, c0, 30.0, 1.5, 30.0, CURV, n, need, not np.isnan(box).any())
+        valid = pruned.slot_i <= n
+        m = valid & (need == 1)
+        np.testing.assert_array_equal(pruned.g[m], full.g[m], err_msg=f"seed {seed}")
+        np.testing.assert_array_equal(pruned.slope[m], full.slope[m], err_msg=f"seed {seed}")
+        unknown = pruned.slot_i >= pruned.dead_at[pruned.slot_k]
+        np.testing.assert_array_equal(unknown[valid], np.isnan(full.g[valid]), err_msg=f"seed {seed}")
