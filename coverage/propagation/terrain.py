@@ -211,6 +211,60 @@ def used_samples(flat: np.ndarray, half: int, n_radials: int) -> np.ndarray:
     return used.reshape(n_radials, half + 2)
 
 
+@nb.njit(cache=True, inline="always")
+def _hull_tangent(hx, hz, hn, d, rx):
+    """Index of the upper-hull vertex that the tangent from receiver ``(d, rx)`` touches.
+
+    That is the first edge of the hull ``hx/hz[:hn]`` the receiver is not below; O(log hn).
+    """
+    lo = 0
+    hi = hn - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        cross = (hx[mid + 1] - hx[mid]) * (rx - hz[mid]) - (hz[mid + 1] - hz[mid]) * (d - hx[mid])
+        if cross < 0.0:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@nb.njit(cache=True, inline="always")
+def _edge_g(hx, hz, hn, d, rx, ht, maxm, mrx):
+    r"""Bullington parameter :math:`g = \nu\sqrt{\lambda}` of a receiver below the horizon ray.
+
+    The receiver (distance ``d``, height ``rx``, depression ``-mrx`` with ``mrx < maxm``)
+    sees the terrain's upper convex hull ``hx/hz[:hn]`` along its tangent of slope ``sig``
+    (binary search for the first edge it is not below); the Bullington edge is where that
+    tangent meets the antenna's horizon ray of slope ``maxm``, at ``xb`` from the antenna:
+
+    .. math:: g = (m_{max} - m_{rx})\, x_b \sqrt{2 d / (x_b (d - x_b))}
+
+    (ITU-R P.526 knife edge). A degenerate grazing edge gives 1e-9 (not LoS, negligible).
+    """
+    lo = _hull_tangent(hx, hz, hn, d, rx)
+    sig = (rx - hz[lo]) / (d - hx[lo])
+    xb = (rx - sig * d - ht) / (maxm - sig)
+    d2 = d - xb
+    if xb > 0.0 and d2 > 0.0:
+        return max((maxm - mrx) * xb * math.sqrt(2.0 * d / (xb * d2)), 1e-9)
+    return 1e-9
+
+
+@nb.njit(cache=True, inline="always")
+def _hull_push(hx, hz, hn, d, zc):
+    """Add terrain point ``(d, zc)`` to the upper convex hull ``hx/hz[:hn]``; return the new size."""
+    while hn >= 2:
+        cross = (hx[hn - 1] - hx[hn - 2]) * (zc - hz[hn - 2]) - (hz[hn - 1] - hz[hn - 2]) * (d - hx[hn - 2])
+        if cross >= 0.0:
+            hn -= 1
+        else:
+            break
+    hx[hn] = d
+    hz[hn] = zc
+    return hn + 1
+
+
 @nb.njit(cache=True)
 def _profile_core(z, n, ht, hr, step_m, curv, out, hx, hz, used):
     """Fill ``out[i] = (g, depression slope)`` for receivers ``0..n`` of one profile.
@@ -239,36 +293,11 @@ def _profile_core(z, n, ht, hr, step_m, curv, out, hx, hz, used):
         elif used[i] == 0:
             out[i, 0] = 1e-9
         else:
-            lo = 0
-            hi = hn - 1
-            while lo < hi:  # first hull edge the receiver is not below
-                mid = (lo + hi) // 2
-                cross = (hx[mid + 1] - hx[mid]) * (rx - hz[mid]) - (hz[mid + 1] - hz[mid]) * (d - hx[mid])
-                if cross < 0.0:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            sig = (rx - hz[lo]) / (d - hx[lo])
-            xb = (rx - sig * d - ht) / (maxm - sig)
-            d2 = d - xb
-            if xb > 0.0 and d2 > 0.0:
-                out[i, 0] = max((maxm - mrx) * xb * math.sqrt(2.0 * d / (xb * d2)), 1e-9)
-            else:
-                out[i, 0] = 1e-9  # degenerate grazing: not LoS, negligible loss
+            out[i, 0] = _edge_g(hx, hz, hn, d, rx, ht, maxm, mrx)
         mt = (zc - ht) / d
         if mt > maxm:
             maxm = mt
-        while hn >= 2:
-            cross = (hx[hn - 1] - hx[hn - 2]) * (zc - hz[hn - 2]) - (hz[hn - 1] - hz[hn - 2]) * (
-                d - hx[hn - 2]
-            )
-            if cross >= 0.0:
-                hn -= 1
-            else:
-                break
-        hx[hn] = d
-        hz[hn] = zc
-        hn += 1
+        hn = _hull_push(hx, hz, hn, d, zc)
 
 
 RING_LEVELS = 0
@@ -600,36 +629,11 @@ def _radial(
             if mrx >= maxm:
                 g_out[si] = 0.0
             else:
-                lo = 0
-                hi = hn - 1
-                while lo < hi:  # first hull edge the receiver is not below
-                    mid = (lo + hi) // 2
-                    cross = (hx[mid + 1] - hx[mid]) * (rx - hz[mid]) - (hz[mid + 1] - hz[mid]) * (d - hx[mid])
-                    if cross < 0.0:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                sig = (rx - hz[lo]) / (d - hx[lo])
-                xb = (rx - sig * d - ht) / (maxm - sig)
-                d2 = d - xb
-                if xb > 0.0 and d2 > 0.0:
-                    g_out[si] = max((maxm - mrx) * xb * math.sqrt(2.0 * d / (xb * d2)), 1e-9)
-                else:
-                    g_out[si] = 1e-9
+                g_out[si] = _edge_g(hx, hz, hn, d, rx, ht, maxm, mrx)
         mt = (zc - ht) / d
         if mt > maxm:
             maxm = mt
-        while hn >= 2:
-            cross = (hx[hn - 1] - hx[hn - 2]) * (zc - hz[hn - 2]) - (hz[hn - 1] - hz[hn - 2]) * (
-                d - hx[hn - 2]
-            )
-            if cross >= 0.0:
-                hn -= 1
-            else:
-                break
-        hx[hn] = d
-        hz[hn] = zc
-        hn += 1
+        hn = _hull_push(hx, hz, hn, d, zc)
     # after the last needed sample: only where the radial's value becomes unknown
     if n_full < n and m < n:
         da = min(da, max(m + 1, n_full + 1))

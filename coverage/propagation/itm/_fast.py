@@ -72,6 +72,7 @@ import numpy as np
 
 from coverage.propagation._numba import nb
 from coverage.propagation.itm import _core as c
+from coverage.propagation.terrain import _hull_push, _hull_tangent
 
 KNOT_FULL = 8
 N_FLAGS = 15
@@ -119,15 +120,7 @@ def _profile_pass(z, m, xi, h_tx, h_rx, n0, g_ref, p0, p1, jt, jr, geo, hx, hz, 
         x = i * xi
         zc = z[i] - 0.5 * g_ref * x * x
         rx = zc + h_rx
-        lo = 0
-        top = hn - 1
-        while lo < top:  # first hull edge the receiver is not below
-            mid = (lo + top) // 2
-            cross = (hx[mid + 1] - hx[mid]) * (rx - hz[mid]) - (hz[mid + 1] - hz[mid]) * (x - hx[mid])
-            if cross < 0.0:
-                lo = mid + 1
-            else:
-                top = mid
+        lo = _hull_tangent(hx, hz, hn, x, rx)
         jt[i] = j_best
         jr[i] = hi[lo]
         # exact horizons with this receiver's effective earth (N_s from its own path)
@@ -163,18 +156,8 @@ def _profile_pass(z, m, xi, h_tx, h_rx, n0, g_ref, p0, p1, jt, jr, geo, hx, hz, 
         if t > best_t:
             best_t = t
             j_best = i
-        while hn >= 2:
-            cross = (hx[hn - 1] - hx[hn - 2]) * (zc - hz[hn - 2]) - (hz[hn - 1] - hz[hn - 2]) * (
-                x - hx[hn - 2]
-            )
-            if cross >= 0.0:
-                hn -= 1
-            else:
-                break
-        hx[hn] = x
-        hz[hn] = zc
-        hi[hn] = i
-        hn += 1
+        hn = _hull_push(hx, hz, hn, x, zc)
+        hi[hn - 1] = i
 
 
 @nb.njit(cache=True)
