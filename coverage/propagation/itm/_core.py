@@ -303,6 +303,54 @@ def troposcatter_loss(d, th0, th1, dh0, dh1, he0, he1, a_e, n_s, f, theta_los, h
     ), h_0
 
 
+@nb.njit(cache=True, inline="always")
+def los_distances(f, he0, he1, d_ml, m_d, a_d0):
+    """LongleyRice.cpp: the distances ``d_0``, ``d_1`` where the line-of-sight loss is fitted.
+
+    The fit uses ``d_0`` only when ``d_0 < d_1`` (see :func:`los_slopes`).
+    """
+    d_0 = 0.04 * f * he0 * he1
+    if a_d0 >= 0.0:
+        d_0 = min(d_0, 0.5 * d_ml)
+        d_1 = d_0 + 0.25 * (d_ml - d_0)
+    else:
+        d_1 = max(-a_d0 / m_d, 0.25 * d_ml)
+    return d_0, d_1
+
+
+@nb.njit(cache=True, inline="always")
+def los_slopes(d_0, d_1, a_0, a_1, a_sml, d_sml, m_d, a_d0):
+    r"""LongleyRice.cpp: coefficients of the line-of-sight loss :math:`A = A_o + k_1 d + k_2 \ln d`.
+
+    Fitted through the losses ``a_0``, ``a_1`` at ``d_0``, ``d_1`` and ``a_sml`` at the
+    smooth-earth horizon distance ``d_sml``; ``a_0`` is read only when ``d_0 < d_1``.
+    """
+    flag = False
+    k1 = 0.0
+    k2 = 0.0
+    if d_0 < d_1:
+        q = math.log(d_sml / d_0)
+        k2 = max(
+            0.0,
+            ((d_sml - d_0) * (a_1 - a_0) - (d_1 - d_0) * (a_sml - a_0))
+            / ((d_sml - d_0) * math.log(d_1 / d_0) - (d_1 - d_0) * q),
+        )
+        flag = a_d0 > 0.0 or k2 > 0.0
+        if flag:
+            k1 = (a_sml - a_0 - k2 * q) / (d_sml - d_0)
+            if k1 < 0.0:
+                k1 = 0.0
+                k2 = _fdim(a_sml, a_0) / q
+                if k2 == 0.0:
+                    k1 = m_d
+    if not flag:
+        k1 = _fdim(a_sml, a_1) / (d_sml - d_1)
+        k2 = 0.0
+        if k1 == 0.0:
+            k1 = m_d
+    return k1, k2
+
+
 @nb.njit(cache=True)
 def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0, h1, d, mode):
     """LongleyRice.cpp: reference attenuation; returns ``(error, A_ref, warnings, propmode)``."""
@@ -354,37 +402,10 @@ def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0,
         warn |= WARN_DIST_BIG_2
     if d < d_sml:
         a_sml = d_sml * m_d + a_d0
-        d_0 = 0.04 * f * he0 * he1
-        if a_d0 >= 0.0:
-            d_0 = min(d_0, 0.5 * d_ml)
-            d_1 = d_0 + 0.25 * (d_ml - d_0)
-        else:
-            d_1 = max(-a_d0 / m_d, 0.25 * d_ml)
+        d_0, d_1 = los_distances(f, he0, he1, d_ml, m_d, a_d0)
         a_1 = line_of_sight_loss(d_1, he0, he1, zg, delta_h, m_d, a_d0, d_sml, f)
-        flag = False
-        k1 = 0.0
-        k2 = 0.0
-        if d_0 < d_1:
-            a_0 = line_of_sight_loss(d_0, he0, he1, zg, delta_h, m_d, a_d0, d_sml, f)
-            q = math.log(d_sml / d_0)
-            k2 = max(
-                0.0,
-                ((d_sml - d_0) * (a_1 - a_0) - (d_1 - d_0) * (a_sml - a_0))
-                / ((d_sml - d_0) * math.log(d_1 / d_0) - (d_1 - d_0) * q),
-            )
-            flag = a_d0 > 0.0 or k2 > 0.0
-            if flag:
-                k1 = (a_sml - a_0 - k2 * q) / (d_sml - d_0)
-                if k1 < 0.0:
-                    k1 = 0.0
-                    k2 = _fdim(a_sml, a_0) / q
-                    if k2 == 0.0:
-                        k1 = m_d
-        if not flag:
-            k1 = _fdim(a_sml, a_1) / (d_sml - d_1)
-            k2 = 0.0
-            if k1 == 0.0:
-                k1 = m_d
+        a_0 = line_of_sight_loss(d_0, he0, he1, zg, delta_h, m_d, a_d0, d_sml, f) if d_0 < d_1 else 0.0
+        k1, k2 = los_slopes(d_0, d_1, a_0, a_1, a_sml, d_sml, m_d, a_d0)
         a_o = a_sml - k1 * d_sml - k2 * math.log(d_sml)
         a_ref = a_o + k1 * d + k2 * math.log(d)
         prop = PROP_LOS

@@ -391,37 +391,10 @@ def longley_rice_p2p(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h,
         warn |= c.WARN_DIST_BIG_2
     if d < d_sml:  # line of sight, as LongleyRice.cpp
         a_sml = d_sml * m_d + a_d0
-        d_0 = 0.04 * f * he0 * he1
-        if a_d0 >= 0.0:
-            d_0 = min(d_0, 0.5 * d_ml)
-            d_1 = d_0 + 0.25 * (d_ml - d_0)
-        else:
-            d_1 = max(-a_d0 / m_d, 0.25 * d_ml)
+        d_0, d_1 = c.los_distances(f, he0, he1, d_ml, m_d, a_d0)
         a_1 = c.line_of_sight_loss(d_1, he0, he1, zg, delta_h, m_d, a_d0, d_sml, f)
-        flag = False
-        k1 = 0.0
-        k2 = 0.0
-        if d_0 < d_1:
-            a_0 = c.line_of_sight_loss(d_0, he0, he1, zg, delta_h, m_d, a_d0, d_sml, f)
-            q = math.log(d_sml / d_0)
-            k2 = max(
-                0.0,
-                ((d_sml - d_0) * (a_1 - a_0) - (d_1 - d_0) * (a_sml - a_0))
-                / ((d_sml - d_0) * math.log(d_1 / d_0) - (d_1 - d_0) * q),
-            )
-            flag = a_d0 > 0.0 or k2 > 0.0
-            if flag:
-                k1 = (a_sml - a_0 - k2 * q) / (d_sml - d_0)
-                if k1 < 0.0:
-                    k1 = 0.0
-                    k2 = c._fdim(a_sml, a_0) / q
-                    if k2 == 0.0:
-                        k1 = m_d
-        if not flag:
-            k1 = c._fdim(a_sml, a_1) / (d_sml - d_1)
-            k2 = 0.0
-            if k1 == 0.0:
-                k1 = m_d
+        a_0 = c.line_of_sight_loss(d_0, he0, he1, zg, delta_h, m_d, a_d0, d_sml, f) if d_0 < d_1 else 0.0
+        k1, k2 = c.los_slopes(d_0, d_1, a_0, a_1, a_sml, d_sml, m_d, a_d0)
         a_o = a_sml - k1 * d_sml - k2 * math.log(d_sml)
         return c.SUCCESS, max(a_o + k1 * d + k2 * math.log(d), 0.0), warn
     if d > max(d_sml, d_ml + 1.088 * scale * math.log(f)):  # possibly troposcatter
@@ -597,37 +570,10 @@ def _reference_loss(th0, th1, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, d, 
     a_d0 = a_3 - m_d * d_3
     # LongleyRice.cpp, line-of-sight region
     a_sml = d_sml * m_d + a_d0
-    d_0 = 0.04 * f * he0 * he1
-    if a_d0 >= 0.0:
-        d_0 = min(d_0, 0.5 * d_ml)
-        d_1 = d_0 + 0.25 * (d_ml - d_0)
-    else:
-        d_1 = max(-a_d0 / m_d, 0.25 * d_ml)
+    d_0, d_1 = c.los_distances(f, he0, he1, d_ml, m_d, a_d0)
     a_1 = _los_loss(d_1, he0, he1, zg, delta_h, m_d, a_d0, d_sml, sc)
-    flag = False
-    k1 = 0.0
-    k2 = 0.0
-    if d_0 < d_1:
-        a_0 = _los_loss(d_0, he0, he1, zg, delta_h, m_d, a_d0, d_sml, sc)
-        q = math.log(d_sml / d_0)
-        k2 = max(
-            0.0,
-            ((d_sml - d_0) * (a_1 - a_0) - (d_1 - d_0) * (a_sml - a_0))
-            / ((d_sml - d_0) * math.log(d_1 / d_0) - (d_1 - d_0) * q),
-        )
-        flag = a_d0 > 0.0 or k2 > 0.0
-        if flag:
-            k1 = (a_sml - a_0 - k2 * q) / (d_sml - d_0)
-            if k1 < 0.0:
-                k1 = 0.0
-                k2 = c._fdim(a_sml, a_0) / q
-                if k2 == 0.0:
-                    k1 = m_d
-    if not flag:
-        k1 = c._fdim(a_sml, a_1) / (d_sml - d_1)
-        k2 = 0.0
-        if k1 == 0.0:
-            k1 = m_d
+    a_0 = _los_loss(d_0, he0, he1, zg, delta_h, m_d, a_d0, d_sml, sc) if d_0 < d_1 else 0.0
+    k1, k2 = c.los_slopes(d_0, d_1, a_0, a_1, a_sml, d_sml, m_d, a_d0)
     if k2 == 0.0:
         return c.SUCCESS, max(a_sml + k1 * (d - d_sml), 0.0), warn
     return c.SUCCESS, max(a_sml + k1 * (d - d_sml) + k2 * math.log(d / d_sml), 0.0), warn
