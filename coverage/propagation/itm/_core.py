@@ -787,37 +787,35 @@ def p2p_tls(
     h_sys = system_height(z, n)
     zg, gamma_e, n_s = initialize_p2p(f, h_sys, n_0, pol, epsilon, sigma)
     th0, th1, dh0, dh1, he0, he1, delta_h, d = quick_pfl(z, n, xi, gamma_e, h_tx, h_rx)
-    err, w2, a_ref, prop = _lr(
-        th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h_tx, h_rx, d, MODE_P2P
-    )
-    warn |= w2
-    if err != SUCCESS:
-        return err, warn
-    a_fs = free_space_loss(d, f)
-    v, w3 = variability(
-        iccdf(time / 100.0),
-        iccdf(location / 100.0),
-        iccdf(situation / 100.0),
-        he0,
-        he1,
-        delta_h,
-        f,
-        d,
-        a_ref,
-        climate,
-        mdvar,
-    )
-    warn |= w3
-    _store(out, v + a_fs, a_fs, a_ref, d / 1000.0, th0, th1, dh0, dh1, he0, he1, n_s, delta_h, prop)
-    return SUCCESS, warn
+    err, w2 = _loss(
+        out, th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h_tx, h_rx, d, MODE_P2P,
+        time, location, situation, climate, mdvar, d / 1000.0,
+    )  # fmt: skip
+    return err, warn | w2
 
 
 @nb.njit(cache=True)
-def _lr(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0, h1, d, mode):
+def _loss(
+    out, th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0, h1, d, mode,
+    time, location, situation, climate, mdvar, d_km,
+):  # fmt: skip
+    """Compute the common tail of ITM_P2P_TLS and ITM_AREA_TLS into ``out``.
+
+    Reference attenuation, free space and variability at the requested quantiles;
+    returns ``(error, warnings)``.
+    """
     err, a_ref, warn, prop = longley_rice(
         th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0, h1, d, mode
     )
-    return err, warn, a_ref, prop
+    if err != SUCCESS:
+        return err, warn
+    a_fs = free_space_loss(d, f)
+    v, w = variability(
+        iccdf(time / 100.0), iccdf(location / 100.0), iccdf(situation / 100.0),
+        he0, he1, delta_h, f, d, a_ref, climate, mdvar,
+    )  # fmt: skip
+    _store(out, v + a_fs, a_fs, a_ref, d_km, th0, th1, dh0, dh1, he0, he1, n_s, delta_h, prop)
+    return SUCCESS, warn | w
 
 
 @nb.njit(cache=True)
@@ -880,26 +878,8 @@ def area_tls(
     zg, gamma_e, n_s = initialize_p2p(f, 0.0, n_0, pol, epsilon, sigma)
     he0, he1, dh0, dh1, th0, th1 = initialize_area(site_tx, site_rx, gamma_e, delta_h, h_tx, h_rx)
     d = d_km * 1000.0
-    err, w2, a_ref, prop = _lr(
-        th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h_tx, h_rx, d, MODE_AREA
-    )
-    warn |= w2
-    if err != SUCCESS:
-        return err, warn
-    a_fs = free_space_loss(d, f)
-    v, w3 = variability(
-        iccdf(time / 100.0),
-        iccdf(location / 100.0),
-        iccdf(situation / 100.0),
-        he0,
-        he1,
-        delta_h,
-        f,
-        d,
-        a_ref,
-        climate,
-        mdvar,
-    )
-    warn |= w3
-    _store(out, v + a_fs, a_fs, a_ref, d_km, th0, th1, dh0, dh1, he0, he1, n_s, delta_h, prop)
-    return SUCCESS, warn
+    err, w2 = _loss(
+        out, th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h_tx, h_rx, d, MODE_AREA,
+        time, location, situation, climate, mdvar, d_km,
+    )  # fmt: skip
+    return err, warn | w2
