@@ -39,6 +39,13 @@ _KEY_COLS = (
 )
 
 
+def _computed_rows(rows: gpd.GeoDataFrame, techs: Iterable[str]) -> gpd.GeoDataFrame:
+    """Rows the engine computes: on air (when there is a status) and of ``techs``."""
+    if "status" in rows.columns:
+        rows = rows[(rows["status"] == "on_air").to_numpy()]
+    return rows[rows["technology"].isin(list(techs)).to_numpy()]
+
+
 def _row_key(r: pd.Series | dict) -> tuple:
     def norm(v: object) -> object:
         if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -349,10 +356,7 @@ def update_signal(
     # Sectors really gone or changed (old) and really new: rows of the touched sites
     # that are identical before and after (e.g. the 4G sectors of a 5G upgrade) are neither.
     after_ids = after["site_id"].astype(str)
-    cand = after.loc[after_ids.isin(touched).to_numpy()]
-    if "status" in cand.columns:
-        cand = cand[(cand["status"] == "on_air").to_numpy()]
-    cand = cand[cand["technology"].isin(techs).to_numpy()]
+    cand = _computed_rows(after.loc[after_ids.isin(touched).to_numpy()], techs)
     cand_keys = _tower_keys(cand, dem, params)
     touched_idx = np.flatnonzero(np.isin(sid, list(touched)))
     base_keys = {_row_key(sites.loc[i]) for i in touched_idx}
@@ -671,14 +675,9 @@ def _runner_up_update(
         fast.computed += len(raw.sites)
         return box, raw
 
-    def usable(rows: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        if "status" in rows.columns:
-            rows = rows[(rows["status"] == "on_air").to_numpy()]
-        return rows[rows["technology"].isin(techs).to_numpy()]
-
     b_ids = before_m["site_id"].astype(str).to_numpy()
     for site in rm_sites:
-        done = run(usable(before_m[b_ids == site]), quiet=True)
+        done = run(_computed_rows(before_m[b_ids == site], techs), quiet=True)
         if done is not None:
             minus.append(done)
         i = rm_idx[sid[rm_idx] == site]
