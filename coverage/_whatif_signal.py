@@ -408,8 +408,8 @@ def update_signal(
         # are left to step 1.
         assert signal.runner_up is not None
         fast = _runner_up_update(
-            signal.runner_up, signal.layers, layers, affected, reg, xy, dem, towers_before, after, touched,
-            new_rows, cand, old_idx, sid, s_rows, s_cols, n_cells, max_n, params=params,
+            signal.runner_up, signal.layers, layers, nodata, affected, reg, xy, dem, towers_before, after,
+            touched, new_rows, cand, old_idx, sid, s_rows, s_cols, n_cells, max_n, params=params,
             thresholds=thresholds, techs=run_techs, itm_params=itm_params,
         )  # fmt: skip
         windows += fast.windows
@@ -608,6 +608,7 @@ def _runner_up_update(
     runner_up: dict[tuple[str, str], RunnerUp],
     signal_layers: dict[tuple[str, str], SignalLayer],
     layers: dict[tuple[str, str], SignalLayer],
+    nodata: np.ndarray,
     affected: set[tuple[str, str]],
     reg: _Registry,
     xy: dict[tuple, tuple[float, float]],
@@ -645,7 +646,6 @@ def _runner_up_update(
     changed site, whatever the density of the neighbours.
     """
     shape = dem.shape
-    nodata = np.isnan(dem.array)
     rm_sites = sorted({str(v) for v in sid[old_idx]})
     rm_idx = np.flatnonzero(np.isin(sid, rm_sites))
     reg.add_base(rm_idx)

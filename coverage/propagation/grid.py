@@ -254,17 +254,16 @@ class _Tables:
         self._cache = {}
 
 
-def _nodata_free(arr: np.ndarray) -> Callable[[int, int, int], bool]:
-    """``f(r, c, n)``: no DEM nodata within ``n`` cells (Chebyshev) of cell ``(r, c)``; O(1) per call."""
-    nan = np.isnan(arr)
+def _nodata_free(nan: np.ndarray) -> Callable[[int, int, int], bool]:
+    """``f(r, c, n)``: no True of ``nan`` (DEM nodata) within ``n`` cells (Chebyshev) of ``(r, c)``; O(1)."""
     if not nan.any():
         return lambda r, c, n: True
-    counts = np.zeros((arr.shape[0] + 1, arr.shape[1] + 1), dtype=np.int64)
+    counts = np.zeros((nan.shape[0] + 1, nan.shape[1] + 1), dtype=np.int64)
     counts[1:, 1:] = nan.cumsum(axis=0).cumsum(axis=1)
 
     def free(r: int, c: int, n: int) -> bool:
-        r0, r1 = max(r - n, 0), min(r + n + 1, arr.shape[0])
-        c0, c1 = max(c - n, 0), min(c + n + 1, arr.shape[1])
+        r0, r1 = max(r - n, 0), min(r + n + 1, nan.shape[0])
+        c0, c1 = max(c - n, 0), min(c + n + 1, nan.shape[1])
         if r0 >= r1 or c0 >= c1:
             return True
         return int(counts[r1, c1] - counts[r0, c1] - counts[r1, c0] + counts[r0, c0]) == 0
@@ -418,6 +417,7 @@ class _Raw:
     diag_los: np.ndarray
     second: np.ndarray | None
     second_srv: np.ndarray | None
+    nodata: np.ndarray
 
 
 def _accumulate(
@@ -463,7 +463,8 @@ def _accumulate(
         second_srv = np.full(shape3, -1, dtype=np.int32)
         site_code = pd.factorize(sites["site_id"].astype(str))[0].astype(np.int64) if len(sites) else None
     tables = _Tables()
-    nodata_free = _nodata_free(arr)
+    nodata = np.isnan(arr)
+    nodata_free = _nodata_free(nodata)
     curv = 1.0 / (2.0 * params.k_factor * EARTH_RADIUS_M)
     messages = list(plan.messages)
     done = 0
@@ -555,12 +556,12 @@ def _accumulate(
         diag_los,
         second,
         second_srv,
+        nodata,
     )
 
 
 def _finish(raw: _Raw, dem: Raster, thresholds: Thresholds, diagnostics: bool) -> SignalResult:
     """Publish the layers of a run (in place: ``raw`` is spent)."""
-    nodata = np.isnan(np.asarray(dem.array))
     layers_out: dict[tuple[str, str], SignalLayer] = {}
     kept: dict[tuple[str, str], RunnerUp] | None = None if raw.second is None else {}
     for key, li in raw.index.items():
@@ -574,7 +575,7 @@ def _finish(raw: _Raw, dem: Raster, thresholds: Thresholds, diagnostics: bool) -
             )
         # A cell is settled as covered once its best known value reaches its own technology's
         # weak threshold: unknown paths can only add signal, never remove it.
-        finish_layer(best, serving, unknown, nodata, thresholds.for_technology(key[0]).weak_dbm)
+        finish_layer(best, serving, unknown, raw.nodata, thresholds.for_technology(key[0]).weak_dbm)
         if diagnostics:
             none = serving < 0
             raw.diag_pl[li][none] = np.nan
