@@ -12,9 +12,68 @@ import numpy as np
 
 from coverage.propagation._combine import _atan_deg, _excess_db
 from coverage.propagation._numba import nb
-from coverage.propagation.terrain import _profile_core, _round_half_away
+from coverage.propagation.terrain import _round_half_away
 
-__all__ = ["_apply_sector", "_sweep"]
+__all__ = ["_apply_sector", "_profile_core", "_sweep"]
+
+
+@nb.njit(cache=True)
+def _profile_core(z, n, ht, hr, step_m, curv, out, hx, hz, used):
+    """The original single-profile kernel: full upper hull, bisection for every tangent.
+
+    The product's ``terrain._profile_core`` keeps only the hull from the antenna horizon
+    point on and gallops from the receiver; both must give these values bit for bit.
+    ``out[i] = (g, depression slope)``: g 0 in line of sight, > 0 shadowed, NaN unknown.
+    """
+    out[0, 0] = 0.0
+    out[0, 1] = np.inf
+    maxm = -np.inf
+    hn = 0
+    for i in range(1, n + 1):
+        zi = z[i]
+        if math.isnan(zi):
+            for j in range(i, n + 1):
+                out[j, 0] = np.nan
+                out[j, 1] = np.nan
+            return
+        d = i * step_m
+        zc = zi - d * d * curv
+        rx = zc + hr
+        mrx = (rx - ht) / d
+        out[i, 1] = -mrx
+        if mrx >= maxm:
+            out[i, 0] = 0.0
+        elif used[i] == 0:
+            out[i, 0] = 1e-9
+        else:
+            lo = 0
+            hi = hn - 1
+            while lo < hi:  # first hull edge the receiver is not below
+                mid = (lo + hi) // 2
+                cross = (hx[mid + 1] - hx[mid]) * (rx - hz[mid]) - (hz[mid + 1] - hz[mid]) * (d - hx[mid])
+                if cross < 0.0:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            sig = (rx - hz[lo]) / (d - hx[lo])
+            xb = (rx - sig * d - ht) / (maxm - sig)
+            d2 = d - xb
+            g = 1e-9
+            if xb > 0.0 and d2 > 0.0:
+                g = max((maxm - mrx) * xb * math.sqrt(2.0 * d / (xb * d2)), 1e-9)
+            out[i, 0] = g
+        mt = (zc - ht) / d
+        if mt > maxm:
+            maxm = mt
+        while hn >= 2:  # push (d, zc) on the upper hull
+            dx, dz = hx[hn - 1] - hx[hn - 2], hz[hn - 1] - hz[hn - 2]
+            if dx * (zc - hz[hn - 2]) - dz * (d - hx[hn - 2]) >= 0.0:
+                hn -= 1
+            else:
+                break
+        hx[hn] = d
+        hz[hn] = zc
+        hn += 1
 
 
 @nb.njit(cache=True, parallel=True)

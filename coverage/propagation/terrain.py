@@ -16,8 +16,15 @@ Along a radial with samples :math:`i = 1..n` (one cell apart):
   transmitter (that same running maximum) and the steepest ray from the receiver. The
   receiver-side ray is the tangent from the receiver to the upper convex hull of the
   profile prefix; the hull is kept incrementally (monotone chain, amortised O(1) per
-  point) and the tangent found by binary search, O(log h) with h hull vertices.
+  point) and the tangent found by galloping back from the receiver, then bisection,
+  O(log t) with t the hull vertices between tangent point and receiver (a few).
   A radial of n samples costs O(n log h) instead of the O(n^2) of a naive search.
+* Only the hull from the antenna's horizon point T (the sample of the running maximum)
+  on is kept. A receiver below the horizon ray never touches a vertex V before T: V
+  and the receiver both lie under the line from the antenna through T, so T lies above
+  the line from V to the receiver. T is never popped by a later point that is not a
+  new horizon point, so the trimmed hull gives the same tangents (tested bit for bit
+  against the full hull in ``tests/reference_engine.py``).
 * The edge is stored as the geometric Fresnel-Kirchhoff parameter
   :math:`g = h\sqrt{2 d / (d_1 d_2)}` (metres^0.5), so that :math:`\nu = g/\sqrt{\lambda}`
   for any frequency; :math:`g = 0` in line of sight, ``NaN`` where unknown.
@@ -215,10 +222,22 @@ def used_samples(flat: np.ndarray, half: int, n_radials: int) -> np.ndarray:
 def _hull_tangent(hx, hz, hn, d, rx):
     """Index of the upper-hull vertex that the tangent from receiver ``(d, rx)`` touches.
 
-    That is the first edge of the hull ``hx/hz[:hn]`` the receiver is not below; O(log hn).
+    That is the first edge of the hull ``hx/hz[:hn]`` the receiver is not below. The
+    predicate is monotone along the hull; it is searched by galloping back from the last
+    edge (the tangent usually touches near the receiver) and then by bisection:
+    O(log t) with t the number of vertices between the tangent point and the receiver.
     """
-    lo = 0
     hi = hn - 1
+    step = 1
+    lo = hi - step
+    while lo >= 0:
+        cross = (hx[lo + 1] - hx[lo]) * (rx - hz[lo]) - (hz[lo + 1] - hz[lo]) * (d - hx[lo])
+        if cross < 0.0:
+            break
+        hi = lo
+        step += step
+        lo = hi - step
+    lo = max(lo + 1, 0)
     while lo < hi:
         mid = (lo + hi) // 2
         cross = (hx[mid + 1] - hx[mid]) * (rx - hz[mid]) - (hz[mid + 1] - hz[mid]) * (d - hx[mid])
@@ -295,8 +314,9 @@ def _profile_core(z, n, ht, hr, step_m, curv, out, hx, hz, used):
         else:
             out[i, 0] = _edge_g(hx, hz, hn, d, rx, ht, maxm, mrx)
         mt = (zc - ht) / d
-        if mt > maxm:
+        if mt > maxm:  # new antenna horizon: hull vertices before it are never a tangent again
             maxm = mt
+            hn = 0
         hn = _hull_push(hx, hz, hn, d, zc)
 
 
@@ -448,6 +468,16 @@ class RadialTables:
         )  # fmt: skip
 
 
+@nb.njit(cache=True, inline="always")
+def _bit_reverse6(x):
+    """Reverse the 6 low bits of ``x`` (0..63)."""
+    y = 0
+    for _ in range(6):
+        y = (y << 1) | (x & 1)
+        x >>= 1
+    return y
+
+
 @nb.njit(cache=True, parallel=True)
 def _sweep_tree(
     dem, r0, c0, h_ant, h_rx, step_m, curv, off, n, slot, g_out, s_out,
@@ -472,7 +502,11 @@ def _sweep_tree(
         for ch in nb.prange(n_tasks):
             hx = np.empty(n + 2)
             hz = np.empty(n + 2)
-            for k in range(ch * n_rad // n_tasks, (ch + 1) * n_rad // n_tasks):
+            # numba hands each thread a contiguous block of tasks; bit reversal spreads every
+            # block round the whole circle, so a site whose pruned work lies on one side
+            # still loads both cores (5.2 -> 4.1 s on 1,250 sites)
+            w = _bit_reverse6(ch) if n_tasks == 64 else ch
+            for k in range(w * n_rad // n_tasks, (w + 1) * n_rad // n_tasks):
                 _radial(dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
                         levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, k, hx, hz, need, dead_at,
                         clean, reach)  # fmt: skip
@@ -631,8 +665,9 @@ def _radial(
             else:
                 g_out[si] = _edge_g(hx, hz, hn, d, rx, ht, maxm, mrx)
         mt = (zc - ht) / d
-        if mt > maxm:
+        if mt > maxm:  # new antenna horizon: hull vertices before it are never a tangent again
             maxm = mt
+            hn = 0
         hn = _hull_push(hx, hz, hn, d, zc)
     # after the last needed sample: only where the radial's value becomes unknown
     if n_full < n and m < n:
