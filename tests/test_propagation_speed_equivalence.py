@@ -167,31 +167,53 @@ def _per_site_reference(towers, dem, params, thresholds):
     return {k: (best[i], serving[i], diag[0][i], diag[1][i], diag[2][i]) for k, i in index.items()}
 
 
-@pytest.mark.parametrize("with_nodata", [True, False], ids=["nodata", "clean"])
-def test_many_overlapping_sites_match_the_per_site_path(with_nodata):
-    """Pruning (bound vs running best), skipped edge searches and the group order change nothing.
+@pytest.mark.parametrize(
+    ("with_nodata", "size", "radius_km"),
+    [(True, 150, 2.0), (False, 150, 2.0), (False, 300, 1.5), (True, 300, 1.5)],
+    ids=["nodata", "clean", "clean-inside", "nodata-inside"],
+)
+def test_many_overlapping_sites_match_the_per_site_path(with_nodata, size, radius_km, monkeypatch):
+    """Pruning (per cell and per tile), skipped edge searches and the group order change nothing.
 
     Sites within reach of the nodata patch scan for unknowns after their last needed
     sample; the others (all of them in the clean case) skip that scan and the radials
-    no descendant needs.
+    no descendant needs. On the 300-cell grid most sites' disks lie inside the grid, so
+    the tile pruning also skips tiles in ``_apply_cells``; the test checks that both
+    tile skips happened.
     """
     import geopandas as gpd
     from affine import Affine
     from pyproj import CRS
 
+    import coverage.propagation.grid as grid
     from coverage._types import Raster
     from coverage.params import RadioParams, Thresholds
     from coverage.propagation import signal_from_towers
 
+    used = {"need": 0, "apply": 0}
+    tile_skip, apply_cells = grid._tile_skip, grid._apply_cells
+
+    def counting_skip(skip, *args):
+        tile_skip(skip, *args)
+        used["need"] += int(skip.sum())
+
+    def counting_apply(*args):
+        if args[-5] is not None:
+            used["apply"] += int(args[-5].sum())
+        apply_cells(*args)
+
+    monkeypatch.setattr(grid, "_tile_skip", counting_skip)
+    monkeypatch.setattr(grid, "_apply_cells", counting_apply)
     rng = np.random.default_rng(11)
-    z = _hills(150, 7)
+    z = _hills(size, 7)
     z[:, :40] = 300.0  # flat strip: exact ties between mirrored sites
     if with_nodata:
         z[110:114, 60:70] = np.nan  # nodata: unknown flags
+        z[150:170, 200:230] = np.nan  # on the large grid: unknowns in tiles pruned by clean sites
     dem = Raster(z, Affine(30.0, 0, 500_000.0, 0, -30.0, 2_000_000.0), CRS.from_epsg(32648))
     n = 60
-    rows = rng.integers(0, 150, n)
-    cols = rng.integers(0, 150, n)
+    rows = rng.integers(0, size, n)
+    cols = rng.integers(0, size, n)
     rows[:4], cols[:4] = [20, 20, 75, 75], [10, 30, 75, 75]  # mirrored pair on the flat strip; a duplicate
     az = rng.uniform(0, 360, n).round(0)
     az[:2] = np.nan
@@ -218,7 +240,7 @@ def test_many_overlapping_sites_match_the_per_site_path(with_nodata):
     )
     towers.loc[3, ["operator", "band_mhz", "eirp_dbm"]] = towers.loc[2, ["operator", "band_mhz", "eirp_dbm"]]
     towers.loc[1, ["operator", "band_mhz", "eirp_dbm"]] = towers.loc[0, ["operator", "band_mhz", "eirp_dbm"]]
-    params = RadioParams(max_radius_km=2.0, technologies=("4G",))
+    params = RadioParams(max_radius_km=radius_km, technologies=("4G",))
     thresholds = Thresholds()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # model-validity warnings of the random sites
@@ -232,6 +254,20 @@ def test_many_overlapping_sites_match_the_per_site_path(with_nodata):
     any_layer = got.layers["4G", "any"]
     assert np.isnan(any_layer.rsrp_dbm).any() == with_nodata  # unknowns present
     assert (any_layer.serving_site == 0).any() and (any_layer.serving_site == 2).any()  # tie-breaks exercised
+    assert used["need"] > 0
+    assert used["apply"] > 0 or size == 150
+    if size == 300:  # the running state too (unknown counts, runner-up) against no tile pruning
+
+        def no_tiles(skip, *args):
+            skip[:] = 0
+
+        kw = {"params": params, "thresholds": thresholds, "warn": False}
+        tiled = [grid._accumulate(towers, dem, runner_up=r, **kw) for r in (False, True)]
+        monkeypatch.setattr(grid, "_tile_skip", no_tiles)
+        plain = [grid._accumulate(towers, dem, runner_up=r, **kw) for r in (False, True)]
+        for a, b in zip(tiled, plain, strict=True):
+            for field in ("best", "serving", "unknown", "second", "second_srv"):
+                np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
 
 
 def test_pruned_sweep_matches_the_full_sweep_on_needed_slots_and_unknowns():
@@ -302,3 +338,60 @@ def test_profile_kernel_matches_the_full_hull_bisection_reference():
         product_profile_core(z, n, ht, hr, 30.0, curv, a, np.empty(n + 2), np.empty(n + 2), used)
         _profile_core(z, n, ht, hr, 30.0, curv, b, np.empty(n + 2), np.empty(n + 2), used)
         np.testing.assert_array_equal(a, b, err_msg=f"case {case}")
+
+
+def test_tile_pruning_keeps_unknown_counts_behind_a_void(monkeypatch):
+    """A weak site whose paths cross a void into tiles a strong site covers: its unknowns still count.
+
+    Tiles are only jumped over in ``_apply_cells`` for sites with a clean DEM around them;
+    for the weak sites here the running state (unknown counts included) must equal a run
+    without tile pruning.
+    """
+    import geopandas as gpd
+    from affine import Affine
+    from pyproj import CRS
+
+    import coverage.propagation.grid as grid
+    from coverage._types import Raster
+    from coverage.params import RadioParams, Thresholds
+
+    z = _hills(200, 3) * 0.1
+    z[96:104, 118:122] = np.nan
+    dem = Raster(z, Affine(30.0, 0, 500_000.0, 0, -30.0, 2_000_000.0), CRS.from_epsg(32648))
+    rows = np.array([100, 100, 80, 120, 100, 90, 110])
+    cols = np.array([160, 150, 150, 150, 100, 95, 95])
+    eirp = np.array([75.0, 75.0, 75.0, 75.0, 45.0, 45.0, 45.0])  # strong beyond the void, weak before it
+    x, y = dem.transform * (cols + 0.5, rows + 0.5)
+    n = len(rows)
+    towers = gpd.GeoDataFrame(
+        {
+            "site_id": [f"S{i}" for i in range(n)],
+            "sector_id": ["1"] * n,
+            "operator": "A",
+            "technology": "4G",
+            "band_mhz": 1800.0,
+            "antenna_height_m": 30.0,
+            "azimuth_deg": np.nan,
+            "tilt_deg": 0.0,
+            "eirp_dbm": eirp,
+            "bandwidth_mhz": 10.0,
+            "status": "on_air",
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs=dem.crs,
+    )
+    kw = {
+        "params": RadioParams(max_radius_km=2.0, technologies=("4G",)),
+        "thresholds": Thresholds(),
+        "warn": False,
+    }
+    tiled = grid._accumulate(towers, dem, **kw)
+
+    def no_tiles(skip, *args):
+        skip[:] = 0
+
+    monkeypatch.setattr(grid, "_tile_skip", no_tiles)
+    plain = grid._accumulate(towers, dem, **kw)
+    for field in ("best", "serving", "unknown"):
+        np.testing.assert_array_equal(getattr(tiled, field), getattr(plain, field), err_msg=field)
+    assert plain.unknown[:, 90:110, 125:190].any()  # the weak sites' shadows of the void are there

@@ -59,7 +59,8 @@ def _apply_cells(
     best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, dem, r0, c0, radius_cells,
     cell_slot, half, g, slope, slot_k, slot_i, pl_table, a_h, p0_db, tilt_deg, v_beamwidth_deg, sidelobe_db,
     front_to_back_db, omni, inv_sqrt_lambda, site_index, nu_table, atan_table, sample_loss=None, a_hb=None,
-    second=None, second_srv=None, site_code=None, need=None, dead_at=None,
+    second=None, second_srv=None, site_code=None, need=None, dead_at=None, skip=None, dirty=None, sh=3, tr0=0,
+    tc0=0,
 ):  # fmt: skip
     """Fold one sector into the layers, reading the sweep output per slot.
 
@@ -87,6 +88,11 @@ def _apply_cells(
     ``signal_from_towers(runner_up=True)``): ``second``/``second_srv`` keep the best value among the sectors
     of every *other* site than the serving one (``site_code[sector]`` names the site), and
     pruning compares with ``second`` instead of the best.
+
+    Tiles (``2**sh`` cells square, see :func:`_tile_skip`): ``skip[tr - tr0, tc - tc0]``
+    set means no cell of tile ``(tr, tc)`` is needed and none can be unknown (pass it only
+    when the DEM is clean around a site whose disk lies inside the grid); those cells are
+    jumped over. ``dirty[l, tr, tc]`` is set where a best or runner-up value of layer l is written.
     """
     _, rows, cols = best.shape
     n = int(radius_cells)
@@ -109,77 +115,96 @@ def _apply_cells(
                 while cm * cm > w2:
                     cm -= 1
                 cs_row = cell_slot[dr + half]
-                for col in range(max(0, c0 - cm), min(cols - 1, c0 + cm) + 1):
-                    if math.isnan(dem[row, col]):
-                        continue
-                    dc = col - c0
-                    cs = cs_row[dc + half]
-                    if need is not None and need[cs] == 0:  # every sector of the site is beaten
-                        if slot_i[cs] >= dead_at[slot_k[cs]]:
-                            for li in range(n_layers):
-                                if unknown[layers[li], row, col] < 65535:
-                                    unknown[layers[li], row, col] += 1
-                        continue
-                    gv = g[cs]
-                    if math.isnan(gv):
-                        for li in range(n_layers):
-                            if unknown[layers[li], row, col] < 65535:
-                                unknown[layers[li], row, col] += 1
-                        continue
-                    rho2 = dr * dr + dc * dc
-                    rho = math.sqrt(rho2)
-                    if sample_loss is not None:  # ITM: loss per radial sample, no Bullington excess
-                        i_s = slot_i[cs]
-                        pl = sample_loss[slot_k[cs] * stride + i_s]
-                        if i_s > 0:
-                            pl += 20.0 * math.log10(rho / i_s)
-                        tl = 0.0
-                        if math.isnan(pl):
+                c_hi = min(cols - 1, c0 + cm)
+                seg_lo = max(0, c0 - cm)
+                while seg_lo <= c_hi:
+                    seg_hi = c_hi
+                    if skip is not None:
+                        seg_hi = min(c_hi, (((seg_lo >> sh) + 1) << sh) - 1)
+                        if skip[(row >> sh) - tr0, (seg_lo >> sh) - tc0] != 0:
+                            seg_lo = seg_hi + 1
+                            continue
+                    col_lo = seg_lo
+                    seg_lo = seg_hi + 1
+                    for col in range(col_lo, seg_hi + 1):
+                        dc = col - c0
+                        cs = cs_row[dc + half]
+                        if math.isnan(dem[row, col]):
+                            continue
+                        if need is not None and need[cs] == 0:  # every sector of the site is beaten
+                            if slot_i[cs] >= dead_at[slot_k[cs]]:
+                                for li in range(n_layers):
+                                    if unknown[layers[li], row, col] < 65535:
+                                        unknown[layers[li], row, col] += 1
+                            continue
+                        gv = g[cs]
+                        if math.isnan(gv):
                             for li in range(n_layers):
                                 if unknown[layers[li], row, col] < 65535:
                                     unknown[layers[li], row, col] += 1
                             continue
-                    else:
-                        i0 = int(rho)
-                        t = rho - i0
-                        pl = pl_table[i0] * (1.0 - t) + pl_table[i0 + 1] * t
-                        if a_hb is not None and rho2 > 0:
-                            bound = np.float32(p0_db + a_hb[slot_k[cs]] - pl)
-                            beaten = True
-                            ref = best if second is None else second
-                            for li in range(n_layers):
-                                if not bound < ref[layers[li], row, col]:
-                                    beaten = False
-                                    break
-                            if beaten:
+                        rho2 = dr * dr + dc * dc
+                        rho = math.sqrt(rho2)
+                        if sample_loss is not None:  # ITM: loss per radial sample, no Bullington excess
+                            i_s = slot_i[cs]
+                            pl = sample_loss[slot_k[cs] * stride + i_s]
+                            if i_s > 0:
+                                pl += 20.0 * math.log10(rho / i_s)
+                            tl = 0.0
+                            if math.isnan(pl):
+                                for li in range(n_layers):
+                                    if unknown[layers[li], row, col] < 65535:
+                                        unknown[layers[li], row, col] += 1
                                 continue
-                        tl = _excess_db(gv * inv_sqrt_lambda, nu_table) if gv > 0.0 else 0.0
-                    gain = 0.0
-                    if not omni:
-                        x = (_atan_deg(slope[cs], atan_table) - tilt_deg) / v_beamwidth_deg
-                        a_v = -min(12.0 * x * x, sidelobe_db)
-                        a_hk = a_h[slot_k[cs]] if rho2 > 0 else 0.0  # under the mast: no bearing
-                        gain = -min(-(a_hk + a_v), front_to_back_db)
-                    v = np.float32(p0_db + gain - pl - tl)
-                    for li in range(n_layers):
-                        lay = layers[li]
-                        b = best[lay, row, col]
-                        cur = serving[lay, row, col]
-                        if v > b or (v == b and site_index < cur):
-                            if second is not None and cur >= 0 and site_code[cur] != site_code[site_index]:
-                                second[lay, row, col] = b  # the old best's site becomes the runner-up
-                                second_srv[lay, row, col] = cur
-                            best[lay, row, col] = v
-                            serving[lay, row, col] = site_index
-                            if diagnostics:
-                                diag_pl[lay, row, col] = pl
-                                diag_tl[lay, row, col] = tl
-                                diag_los[lay, row, col] = 1 if gv == 0.0 else 0
-                        elif second is not None and cur >= 0 and site_code[cur] != site_code[site_index]:
-                            b2 = second[lay, row, col]
-                            if v > b2 or (v == b2 and site_index < second_srv[lay, row, col]):
-                                second[lay, row, col] = v
-                                second_srv[lay, row, col] = site_index
+                        else:
+                            i0 = int(rho)
+                            t = rho - i0
+                            pl = pl_table[i0] * (1.0 - t) + pl_table[i0 + 1] * t
+                            if a_hb is not None and rho2 > 0:
+                                bound = np.float32(p0_db + a_hb[slot_k[cs]] - pl)
+                                beaten = True
+                                ref = best if second is None else second
+                                for li in range(n_layers):
+                                    if not bound < ref[layers[li], row, col]:
+                                        beaten = False
+                                        break
+                                if beaten:
+                                    continue
+                            tl = _excess_db(gv * inv_sqrt_lambda, nu_table) if gv > 0.0 else 0.0
+                        gain = 0.0
+                        if not omni:
+                            x = (_atan_deg(slope[cs], atan_table) - tilt_deg) / v_beamwidth_deg
+                            a_v = -min(12.0 * x * x, sidelobe_db)
+                            a_hk = a_h[slot_k[cs]] if rho2 > 0 else 0.0  # under the mast: no bearing
+                            gain = -min(-(a_hk + a_v), front_to_back_db)
+                        v = np.float32(p0_db + gain - pl - tl)
+                        for li in range(n_layers):
+                            lay = layers[li]
+                            b = best[lay, row, col]
+                            cur = serving[lay, row, col]
+                            if v > b or (v == b and site_index < cur):
+                                if (
+                                    second is not None
+                                    and cur >= 0
+                                    and site_code[cur] != site_code[site_index]
+                                ):
+                                    second[lay, row, col] = b  # the old best's site becomes the runner-up
+                                    second_srv[lay, row, col] = cur
+                                best[lay, row, col] = v
+                                serving[lay, row, col] = site_index
+                                if dirty is not None:
+                                    dirty[lay, row >> sh, col >> sh] = 1
+                                if diagnostics:
+                                    diag_pl[lay, row, col] = pl
+                                    diag_tl[lay, row, col] = tl
+                                    diag_los[lay, row, col] = 1 if gv == 0.0 else 0
+                            elif second is not None and cur >= 0 and site_code[cur] != site_code[site_index]:
+                                b2 = second[lay, row, col]
+                                if v > b2 or (v == b2 and site_index < second_srv[lay, row, col]):
+                                    second[lay, row, col] = v
+                                    second_srv[lay, row, col] = site_index
+                                    if dirty is not None:
+                                        dirty[lay, row >> sh, col >> sh] = 1
 
 
 def gain_bound(
@@ -194,7 +219,7 @@ def gain_bound(
 @nb.njit(cache=True, parallel=True)
 def _need_slots(
     need, best, dem, r0, c0, cell_slot, half, slot_k, layers, radius_cells, pl_tables, p0_db, a_hb,
-    second=None,
+    second=None, skip=None, sh=3, tr0=0, tc0=0,
 ):  # fmt: skip
     """Flag (1) in ``need`` the slots of the cells that :func:`_apply_cells` with ``a_hb`` would not skip.
 
@@ -202,7 +227,8 @@ def _need_slots(
     ``pl_tables[s]``, ``p0_db[s]``, ``a_hb[s]``. Must run before any of the group's
     sectors is applied (best only grows, so a slot not flagged now stays unused).
     Flags every slot under the mast. Racing writes all store 1. With ``second`` (runner-up
-    mode) the bound is compared with it instead of ``best``.
+    mode) the bound is compared with it instead of ``best``. Tiles flagged in ``skip``
+    (:func:`_tile_skip`) are not visited: none of their cells can be needed.
     """
     need[:] = 0
     _, rows, cols = best.shape
@@ -228,27 +254,148 @@ def _need_slots(
                         cm += 1
                     while cm * cm > w2:
                         cm -= 1
-                    for col in range(max(0, c0 - cm), min(cols - 1, c0 + cm) + 1):
-                        if math.isnan(dem[row, col]):
-                            continue
-                        dc = col - c0
-                        cs = cs_row[dc + half]
-                        if need[cs] != 0:
-                            continue
-                        rho2 = dr * dr + dc * dc
-                        if rho2 == 0:
-                            need[cs] = 1
-                            continue
-                        rho = math.sqrt(rho2)
-                        i0 = int(rho)
-                        t = rho - i0
-                        pl = pl_tables[s, i0] * (1.0 - t) + pl_tables[s, i0 + 1] * t
-                        bound = np.float32(p0_db[s] + a_hb[s, slot_k[cs]] - pl)
-                        ref = best if second is None else second
-                        for li in range(n_layers):
-                            if not bound < ref[layers[s, li], row, col]:
+                    c_hi = min(cols - 1, c0 + cm)
+                    seg_lo = max(0, c0 - cm)
+                    while seg_lo <= c_hi:
+                        seg_hi = c_hi
+                        if skip is not None:
+                            seg_hi = min(c_hi, (((seg_lo >> sh) + 1) << sh) - 1)
+                            if skip[(row >> sh) - tr0, (seg_lo >> sh) - tc0] != 0:
+                                seg_lo = seg_hi + 1
+                                continue
+                        col_lo = seg_lo
+                        seg_lo = seg_hi + 1
+                        for col in range(col_lo, seg_hi + 1):
+                            if math.isnan(dem[row, col]):
+                                continue
+                            dc = col - c0
+                            cs = cs_row[dc + half]
+                            if need[cs] != 0:
+                                continue
+                            rho2 = dr * dr + dc * dc
+                            if rho2 == 0:
                                 need[cs] = 1
-                                break
+                                continue
+                            rho = math.sqrt(rho2)
+                            i0 = int(rho)
+                            t = rho - i0
+                            pl = pl_tables[s, i0] * (1.0 - t) + pl_tables[s, i0 + 1] * t
+                            bound = np.float32(p0_db[s] + a_hb[s, slot_k[cs]] - pl)
+                            ref = best if second is None else second
+                            for li in range(n_layers):
+                                if not bound < ref[layers[s, li], row, col]:
+                                    need[cs] = 1
+                                    break
+
+
+TILE_SHIFT = 3
+"""Tiles of ``2**TILE_SHIFT`` cells square carry the minimum of the running best (tile pruning)."""
+_BLOCK = 8  # radials per block of the per-block gain maximum (radial counts are multiples of 8)
+
+
+def tile_bounds(a_hb: np.ndarray, pl_tables: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sector inputs of :func:`_tile_skip`: gain maximum per block of 8 radials, path-loss floor.
+
+    ``floor[s, i]`` is the least path loss of sector s at any distance >= i cells, less
+    1e-6 dB so that the interpolation in :func:`_need_slots` cannot round below it. A NaN
+    gain or loss (never produced by the models) makes the bound +inf: nothing is skipped.
+    """
+    n_sec, n_rad = a_hb.shape
+    blocks = a_hb.reshape(n_sec, n_rad // _BLOCK, _BLOCK).max(axis=2)  # NaN propagates
+    floor = np.full((n_sec, max(t.size for t in pl_tables)), -np.inf)
+    for s, table in enumerate(pl_tables):
+        floor[s, : table.size] = np.minimum.accumulate(table[::-1])[::-1] - 1e-6  # NaN propagates
+    return np.where(np.isnan(blocks), np.inf, blocks), np.where(np.isnan(floor), -np.inf, floor)
+
+
+@nb.njit(cache=True, parallel=True)
+def _tile_skip(skip, tmin, r0, c0, sh, tr0, tc0, layers, radius_cells, p0_db, blocks, floor):
+    r"""Flag the tiles of a site group's box where no sector can beat the running best.
+
+    ``skip[a, b]`` covers tile ``(tr0 + a, tc0 + b)``. For each sector s reaching the tile,
+    an upper bound of every cell's pruning bound in :func:`_need_slots` is
+
+    .. math:: U_s = p_{0,s} + \max_{k \in K} a_{hb,s}(k) - \min_{i \ge \lfloor d_{min} \rfloor} PL_s(i)
+
+    with :math:`d_{min}` the distance from the site to the tile's nearest cell and K the
+    radials the tile's cells can map to (the tile's angular width seen from the site, plus
+    two radials, widened to blocks of 8). When ``float32(U_s)`` is below the tile's
+    minimum ``tmin`` of every layer of every sector, each cell's bound is too (float32
+    rounding is monotone), so :func:`_need_slots` would leave every slot of the tile unset
+    and :func:`_apply_cells` would skip every cell: the result is bit-identical. The tile
+    holding the site is never flagged (its centre cell is always computed).
+    """
+    ntr, ntc = skip.shape
+    tile = 1 << sh
+    n_sec, n_layers = layers.shape
+    n_blk = blocks.shape[1]
+    n_rad = n_blk * _BLOCK
+    for a in nb.prange(ntr):
+        r_lo = (tr0 + a) << sh
+        dr = max(0, r_lo - r0, r0 - (r_lo + tile - 1))
+        for b in range(ntc):
+            skip[a, b] = 0
+            c_lo = (tc0 + b) << sh
+            dc = max(0, c_lo - c0, c0 - (c_lo + tile - 1))
+            if dr == 0 and dc == 0:
+                continue
+            d_min = math.sqrt(dr * dr + dc * dc)
+            i_min = int(d_min)
+            full = d_min < 2.0 * tile
+            k_lo = 0
+            k_hi = n_rad - 1
+            if not full:
+                ang = math.atan2(r_lo + 0.5 * tile - r0, c_lo + 0.5 * tile - c0)  # radial k at 2 pi k / n_rad
+                kc = ang * n_rad / (2.0 * math.pi)
+                w = 1.5 * tile / d_min * n_rad / (2.0 * math.pi) + 2.0
+                if 2.0 * w + 1.0 >= n_rad:
+                    full = True
+                else:
+                    k_lo = math.floor(kc - w)
+                    k_hi = math.ceil(kc + w)
+            beaten = True
+            for s in range(n_sec):
+                if i_min > radius_cells[s]:
+                    continue  # the sector does not reach the tile
+                g = -np.inf
+                if full:
+                    for j in range(n_blk):
+                        g = max(g, blocks[s, j])
+                else:
+                    for j in range(k_lo // _BLOCK, k_hi // _BLOCK + 1):
+                        g = max(g, blocks[s, j % n_blk])
+                bound = np.float32(p0_db[s] + g - floor[s, i_min])
+                for li in range(n_layers):
+                    if not bound < tmin[layers[s, li], tr0 + a, tc0 + b]:
+                        beaten = False
+                        break
+                if not beaten:
+                    break
+            if beaten:
+                skip[a, b] = 1
+
+
+@nb.njit(cache=True, parallel=True)
+def _tile_refresh(tmin, ref, dirty, sh, tr0, tr1, tc0, tc1):
+    """Recompute ``tmin[l, tr, tc]`` = minimum of ``ref[l]`` over the tile where ``dirty[l, tr, tc]``.
+
+    Only tiles in the box ``tr0..tr1`` by ``tc0..tc1`` (inclusive); their flags are cleared.
+    """
+    n_layers, rows, cols = ref.shape
+    tile = 1 << sh
+    for tr in nb.prange(tr0, tr1 + 1):
+        for li in range(n_layers):
+            for tc in range(tc0, tc1 + 1):
+                if dirty[li, tr, tc] == 0:
+                    continue
+                dirty[li, tr, tc] = 0
+                m = np.inf
+                for r in range(tr << sh, min(rows, (tr << sh) + tile)):
+                    for c in range(tc << sh, min(cols, (tc << sh) + tile)):
+                        v = ref[li, r, c]
+                        if v < m:
+                            m = v
+                tmin[li, tr, tc] = m
 
 
 def finish_layer(

@@ -58,10 +58,14 @@ from coverage.propagation._combine import (
     _ATAN_TABLE,
     _NU_TABLE,
     FLOOR_RSRP_DBM,
+    TILE_SHIFT,
     _apply_cells,
     _need_slots,
+    _tile_refresh,
+    _tile_skip,
     finish_layer,
     gain_bound,
+    tile_bounds,
 )
 from coverage.propagation._sites import SitePlan, pathloss_table, plan_sites
 from coverage.propagation.antenna import horizontal_gain_db
@@ -463,6 +467,11 @@ def _accumulate(
         second_srv = np.full(shape3, -1, dtype=np.int32)
         site_code = pd.factorize(sites["site_id"].astype(str))[0].astype(np.int64) if len(sites) else None
     tables = _Tables()
+    # tile pruning (see _tile_skip): minimum of the pruning reference per tile, kept exact
+    sh = TILE_SHIFT
+    tmin = np.full((len(keys), -(-arr.shape[0] >> sh), -(-arr.shape[1] >> sh)), -np.inf, dtype=np.float32)
+    dirty = np.zeros(tmin.shape, dtype=np.uint8)
+    ref = best if second is None else second
     nodata = np.isnan(arr)
     nodata_free = _nodata_free(nodata)
     curv = 1.0 / (2.0 * params.k_factor * EARTH_RADIUS_M)
@@ -512,19 +521,34 @@ def _accumulate(
             if sample_loss is None:  # empirical model: prune cells an earlier site already beats
                 a_hb = gain_bound(a_h, tab.n_rad, omni, params.sidelobe_db, params.front_to_back_db)
             calls.append((idx, s, n_s, omni, a_h, layers, sample_loss, pl_cache[pl_key], a_hb))
-        need = None
+        need = skip = None
+        rows, cols = arr.shape
+        tr0, tr1 = max(0, int(r0) - n_group) >> sh, min(rows - 1, int(r0) + n_group) >> sh
+        tc0, tc1 = max(0, int(c0) - n_group) >> sh, min(cols - 1, int(c0) + n_group) >> sh
         if all(c[8] is not None for c in calls):
             width = max(c[7].size for c in calls)
             pl_tables = np.full((len(calls), width), np.nan)
             for i, c in enumerate(calls):
                 pl_tables[i, : c[7].size] = c[7]
+            layers = np.array([c[5] for c in calls])
+            radii = np.array([float(c[2]) for c in calls])
+            p0 = np.array([float(c[1]["p0_db"]) for c in calls])
+            a_hb = np.array([c[8] for c in calls])
+            blocks, floor = tile_bounds(a_hb, [c[7] for c in calls])
+            skip = np.empty((tr1 - tr0 + 1, tc1 - tc0 + 1), dtype=np.uint8)
+            _tile_skip(skip, tmin, int(r0), int(c0), sh, tr0, tc0, layers, radii, p0, blocks, floor)
             need = np.empty(tab.g.size, dtype=np.uint8)
             _need_slots(
-                need, best, arr, int(r0), int(c0), tab.cell_slot, tab.half, tab.slot_k,
-                np.array([c[5] for c in calls]), np.array([float(c[2]) for c in calls]), pl_tables,
-                np.array([float(c[1]["p0_db"]) for c in calls]), np.array([c[8] for c in calls]), second,
+                need, best, arr, int(r0), int(c0), tab.cell_slot, tab.half, tab.slot_k, layers, radii,
+                pl_tables, p0, a_hb, second, skip, sh, tr0, tc0,
             )  # fmt: skip
         clean = need is not None and nodata_free(int(r0), int(c0), n_group + 1)
+        inside = (
+            n_group + 1 <= min(int(r0), int(c0))
+            and int(r0) + n_group + 1 < rows
+            and int(c0) + n_group + 1 < cols
+        )
+        apply_skip = skip if clean and inside else None  # no unknown value can arise in a skipped tile
         tab.sweep(
             arr, int(r0), int(c0), float(h_ant), params.receiver_height_m, res_m, curv, n_group, need, clean
         )
@@ -537,8 +561,9 @@ def _accumulate(
                 pl_table, a_h, float(s["p0_db"]), float(s["tilt_deg"]),
                 params.vertical_beamwidth_deg, params.sidelobe_db, params.front_to_back_db, omni,
                 math.sqrt(s["band_mhz"] * 1e6 / 299_792_458.0), int(idx), _NU_TABLE, _ATAN_TABLE, sample_loss,
-                a_hb, second, second_srv, site_code, need, dead_at,
+                a_hb, second, second_srv, site_code, need, dead_at, apply_skip, dirty, sh, tr0, tc0,
             )  # fmt: skip
+        _tile_refresh(tmin, ref, dirty, sh, tr0, tr1, tc0, tc1)
         done += len(group)
         if progress is not None:
             progress(done)
