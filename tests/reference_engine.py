@@ -56,7 +56,7 @@ def _profile_core(z, n, ht, hr, step_m, curv, out, hx, hz, used):
                 else:
                     hi = mid
             sig = (rx - hz[lo]) / (d - hx[lo])
-            xb = (rx - sig * d - ht) / (maxm - sig)
+            xb = (rx - sig * d - ht) / (maxm - sig) if sig != maxm else 0.0  # parallel rays: grazing
             d2 = d - xb
             g = 1e-9
             if xb > 0.0 and d2 > 0.0:

@@ -230,3 +230,28 @@ def test_terrain_loss_is_continuous_and_nonnegative_on_hills():
     assert np.nanmin(lay.terrain_loss_db) >= 0.0
     assert (lay.los == 0).any() and (lay.los == 1).any()
     assert np.all(lay.terrain_loss_db[lay.los == 1] == 0.0)
+
+
+@pytest.mark.parametrize(
+    "heights",
+    [
+        [100.0, 125.48182743909668, 120.96376082702398, 116.44580016378193, 111.92794544937051,
+         107.41019668378975, 101.39255386703962],
+        [100.0, 124.65336222374238, 119.30683039631539, 113.96040451771904, 108.61408458795334,
+         103.26787060701827, 97.92176257491384, 92.57576049164005, 87.22986435719692, 81.88407417158439,
+         76.53838993480251, 71.19281164685128, 65.84733930773069, 60.50197291744074, 55.156712475981415,
+         49.81155798335274, 44.4665094395547, 39.1215668445873, 33.77673019845054, 28.431999501144418,
+         21.587374752668925, 16.242855953024087, 10.898443102209875, 5.554136200226314, 0.20993524707336397,
+         -5.134159757248919, -10.478148812740564],
+    ],
+    ids=["full-hull", "trimmed-hull"],
+)  # fmt: skip
+def test_receiver_ray_parallel_to_the_horizon_ray_by_rounding_is_grazing_not_a_crash(heights):
+    """Profiles almost on a ray from the antenna (found by fuzzing): rounding gave ``sig == maxm``.
+
+    The Bullington intersection then divided by zero (``ZeroDivisionError`` from numba);
+    the edge is grazing: g = 1e-9, not line of sight.
+    """
+    los, g, _ = bullington_profile(heights, 30.0, 30.0, 1.5)
+    assert np.isfinite(g).all()
+    assert ((g == 0.0) == los).all()
