@@ -351,17 +351,10 @@ def los_slopes(d_0, d_1, a_0, a_1, a_sml, d_sml, m_d, a_d0):
     return k1, k2
 
 
-@nb.njit(cache=True)
-def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0, h1, d, mode):
-    """LongleyRice.cpp: reference attenuation; returns ``(error, A_ref, warnings, propmode)``."""
+@nb.njit(cache=True, inline="always")
+def horizon_warnings(th0, th1, dh0, dh1, dhs0, dhs1):
+    """LongleyRice.cpp warning bits on the horizon angles and distances (``dhs``: smooth-earth horizons)."""
     warn = 0
-    a_e = 1.0 / gamma_e
-    zg_abs = abs(zg)
-    dhs0 = math.sqrt(2.0 * he0 * a_e)
-    dhs1 = math.sqrt(2.0 * he1 * a_e)
-    d_sml = dhs0 + dhs1
-    d_ml = dh0 + dh1
-    theta_los = -max(th0 + th1, -d_ml / a_e)
     if abs(th0) > 200e-3:
         warn |= WARN_TX_HZN_ANGLE
     if abs(th1) > 200e-3:
@@ -374,6 +367,36 @@ def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0,
         warn |= WARN_TX_HZN_DIST_2
     if dh1 > 3.0 * dhs1:
         warn |= WARN_RX_HZN_DIST_2
+    return warn
+
+
+@nb.njit(cache=True, inline="always")
+def distance_warnings(d, he0, he1):
+    """LongleyRice.cpp warning bits on the path distance."""
+    warn = 0
+    d_min = abs(he0 - he1) / 200e-3
+    if d < d_min:
+        warn |= WARN_DIST_SMALL_1
+    if d < 1e3:
+        warn |= WARN_DIST_SMALL_2
+    if d > 1000e3:
+        warn |= WARN_DIST_BIG_1
+    if d > 2000e3:
+        warn |= WARN_DIST_BIG_2
+    return warn
+
+
+@nb.njit(cache=True)
+def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0, h1, d, mode):
+    """LongleyRice.cpp: reference attenuation; returns ``(error, A_ref, warnings, propmode)``."""
+    a_e = 1.0 / gamma_e
+    zg_abs = abs(zg)
+    dhs0 = math.sqrt(2.0 * he0 * a_e)
+    dhs1 = math.sqrt(2.0 * he1 * a_e)
+    d_sml = dhs0 + dhs1
+    d_ml = dh0 + dh1
+    theta_los = -max(th0 + th1, -d_ml / a_e)
+    warn = horizon_warnings(th0, th1, dh0, dh1, dhs0, dhs1)
     if n_s < 150.0:
         return ERR_NS_SMALL, 0.0, warn, 0
     if n_s > 400.0:
@@ -391,15 +414,7 @@ def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0,
     a_4 = diffraction_loss(d_4, dh0, dh1, he0, he1, zg_abs, a_e, delta_h, h0, h1, mode, theta_los, d_sml, f)
     m_d = (a_4 - a_3) / (d_4 - d_3)
     a_d0 = a_3 - m_d * d_3
-    d_min = abs(he0 - he1) / 200e-3
-    if d < d_min:
-        warn |= WARN_DIST_SMALL_1
-    if d < 1e3:
-        warn |= WARN_DIST_SMALL_2
-    if d > 1000e3:
-        warn |= WARN_DIST_BIG_1
-    if d > 2000e3:
-        warn |= WARN_DIST_BIG_2
+    warn |= distance_warnings(d, he0, he1)
     if d < d_sml:
         a_sml = d_sml * m_d + a_d0
         d_0, d_1 = los_distances(f, he0, he1, d_ml, m_d, a_d0)

@@ -345,7 +345,6 @@ def longley_rice_p2p(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h,
     beyond the horizons, so a coverage of a few tens of km never needs them).
     Returns ``(error, A_ref, warnings)``.
     """
-    warn = 0
     a_e = 1.0 / gamma_e
     zg_abs = abs(zg)
     dhs0 = math.sqrt(2.0 * he0 * a_e)
@@ -353,18 +352,7 @@ def longley_rice_p2p(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h,
     d_sml = dhs0 + dhs1
     d_ml = dh0 + dh1
     theta_los = -max(th0 + th1, -d_ml / a_e)
-    if abs(th0) > 200e-3:
-        warn |= c.WARN_TX_HZN_ANGLE
-    if abs(th1) > 200e-3:
-        warn |= c.WARN_RX_HZN_ANGLE
-    if dh0 < 0.1 * dhs0:
-        warn |= c.WARN_TX_HZN_DIST_1
-    if dh1 < 0.1 * dhs1:
-        warn |= c.WARN_RX_HZN_DIST_1
-    if dh0 > 3.0 * dhs0:
-        warn |= c.WARN_TX_HZN_DIST_2
-    if dh1 > 3.0 * dhs1:
-        warn |= c.WARN_RX_HZN_DIST_2
+    warn = c.horizon_warnings(th0, th1, dh0, dh1, dhs0, dhs1)
     if n_s < 150.0 or n_s > 400.0 or a_e < 4000000.0 or a_e > 13333333.0 or zg.real <= abs(zg.imag):
         err, a_ref, warn, _ = c.longley_rice(
             th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0, h1, d, c.MODE_P2P
@@ -380,15 +368,7 @@ def longley_rice_p2p(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h,
     )
     m_d = (a_4 - a_3) / (d_4 - d_3)
     a_d0 = a_3 - m_d * d_3
-    d_min = abs(he0 - he1) / 200e-3
-    if d < d_min:
-        warn |= c.WARN_DIST_SMALL_1
-    if d < 1e3:
-        warn |= c.WARN_DIST_SMALL_2
-    if d > 1000e3:
-        warn |= c.WARN_DIST_BIG_1
-    if d > 2000e3:
-        warn |= c.WARN_DIST_BIG_2
+    warn |= c.distance_warnings(d, he0, he1)
     if d < d_sml:  # line of sight, as LongleyRice.cpp
         a_sml = d_sml * m_d + a_d0
         d_0, d_1 = c.los_distances(f, he0, he1, d_ml, m_d, a_d0)
@@ -527,27 +507,12 @@ def _reference_loss(th0, th1, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, d, 
         return longley_rice_p2p(
             th0, th1, sc[SC_F], zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, sc[SC_H0], sc[SC_H1], d
         )
-    warn = 0
     d_ml = dh0 + dh1
     theta_los = -max(th0 + th1, -d_ml / a_e)
-    if abs(th0) > 200e-3:
-        warn |= c.WARN_TX_HZN_ANGLE
-    if abs(th1) > 200e-3:
-        warn |= c.WARN_RX_HZN_ANGLE
-    if dh0 < 0.1 * dhs0:
-        warn |= c.WARN_TX_HZN_DIST_1
-    if dh1 < 0.1 * dhs1:
-        warn |= c.WARN_RX_HZN_DIST_1
-    if dh0 > 3.0 * dhs0:
-        warn |= c.WARN_TX_HZN_DIST_2
-    if dh1 > 3.0 * dhs1:
-        warn |= c.WARN_RX_HZN_DIST_2
+    warn = c.horizon_warnings(th0, th1, dh0, dh1, dhs0, dhs1)
     if n_s < 250.0:
         warn |= c.WARN_NS_SMALL
-    if d < abs(he0 - he1) / 200e-3:
-        warn |= c.WARN_DIST_SMALL_1
-    if d < 1e3:
-        warn |= c.WARN_DIST_SMALL_2
+    warn |= c.distance_warnings(d, he0, he1)  # the "big" bits never apply for d < d_sml
     f = sc[SC_F]
     scale = (a_e**2 / f) ** c.THIRD
     d_3 = max(d_sml, d_ml + 5.0 * scale)
