@@ -54,6 +54,33 @@ def _atan_deg(s, table):
     return v if s >= 0.0 else -v
 
 
+@nb.njit(cache=True, inline="always")
+def _row_half_width(rad2, dr):
+    """Largest ``cm`` with ``cm**2 + dr**2 <= rad2`` (cells of row offset ``dr`` in the disk), -1 if none."""
+    w2 = rad2 - dr * dr
+    if w2 < 0.0:
+        return -1
+    cm = int(math.sqrt(w2))
+    while (cm + 1) * (cm + 1) <= w2:
+        cm += 1
+    while cm * cm > w2:
+        cm -= 1
+    return cm
+
+
+@nb.njit(cache=True, inline="always")
+def _segment(seg_lo, c_hi, skip, row, sh, tr0, tc0):
+    """Last column of the run of a row that starts at ``seg_lo``, and whether to visit it.
+
+    Without ``skip`` the run is the rest of the row; with it, the rest of the tile, not
+    visited when the tile is flagged (:func:`_tile_skip`).
+    """
+    if skip is None:
+        return c_hi, True
+    seg_hi = min(c_hi, (((seg_lo >> sh) + 1) << sh) - 1)
+    return seg_hi, skip[(row >> sh) - tr0, (seg_lo >> sh) - tc0] == 0
+
+
 @nb.njit(cache=True, parallel=True)
 def _apply_cells(
     best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, dem, r0, c0, radius_cells,
@@ -106,26 +133,18 @@ def _apply_cells(
         for blk in range(th, n_blk, _TASKS):
             for row in range(r_lo + blk * _ROWS, min(r_hi + 1, r_lo + (blk + 1) * _ROWS)):
                 dr = row - r0
-                w2 = rad2 - dr * dr
-                if w2 < 0.0:
+                cm = _row_half_width(rad2, dr)
+                if cm < 0:
                     continue
-                cm = int(math.sqrt(w2))
-                while (cm + 1) * (cm + 1) <= w2:
-                    cm += 1
-                while cm * cm > w2:
-                    cm -= 1
                 cs_row = cell_slot[dr + half]
                 c_hi = min(cols - 1, c0 + cm)
                 seg_lo = max(0, c0 - cm)
                 while seg_lo <= c_hi:
-                    seg_hi = c_hi
-                    if skip is not None:
-                        seg_hi = min(c_hi, (((seg_lo >> sh) + 1) << sh) - 1)
-                        if skip[(row >> sh) - tr0, (seg_lo >> sh) - tc0] != 0:
-                            seg_lo = seg_hi + 1
-                            continue
                     col_lo = seg_lo
+                    seg_hi, visit = _segment(seg_lo, c_hi, skip, row, sh, tr0, tc0)
                     seg_lo = seg_hi + 1
+                    if not visit:
+                        continue
                     for col in range(col_lo, seg_hi + 1):
                         dc = col - c0
                         cs = cs_row[dc + half]
@@ -245,26 +264,17 @@ def _need_slots(
                 dr = row - r0
                 cs_row = cell_slot[dr + half]
                 for s in range(n_sec):
-                    rad2 = radius_cells[s] * radius_cells[s]
-                    w2 = rad2 - dr * dr
-                    if w2 < 0.0:
+                    cm = _row_half_width(radius_cells[s] * radius_cells[s], dr)
+                    if cm < 0:
                         continue
-                    cm = int(math.sqrt(w2))
-                    while (cm + 1) * (cm + 1) <= w2:
-                        cm += 1
-                    while cm * cm > w2:
-                        cm -= 1
                     c_hi = min(cols - 1, c0 + cm)
                     seg_lo = max(0, c0 - cm)
                     while seg_lo <= c_hi:
-                        seg_hi = c_hi
-                        if skip is not None:
-                            seg_hi = min(c_hi, (((seg_lo >> sh) + 1) << sh) - 1)
-                            if skip[(row >> sh) - tr0, (seg_lo >> sh) - tc0] != 0:
-                                seg_lo = seg_hi + 1
-                                continue
                         col_lo = seg_lo
+                        seg_hi, visit = _segment(seg_lo, c_hi, skip, row, sh, tr0, tc0)
                         seg_lo = seg_hi + 1
+                        if not visit:
+                            continue
                         for col in range(col_lo, seg_hi + 1):
                             if math.isnan(dem[row, col]):
                                 continue
