@@ -123,22 +123,11 @@ def bench_province(quick: bool) -> None:
         "remove one site": Scenario((RemoveSite(victim),)),
         "raise one mast to 45 m": Scenario((ModifySite(victim, antenna_height_m=45.0),)),
     }
-    # JIT warm-up
-    evaluate_scenario(
-        cases["add one 3-sector site"],
-        signal=base,
-        dem=dem,
-        towers=towers,
-        villages=villages,
-        baseline_priority=before,
-        radio=radio,
-        thresholds=th,
-    )
-    print(f"{'change':<26}{'signal s':>10}{'villages+priority s':>22}{'total s':>10}{'sectors':>9}")
-    for name, sc in cases.items():
-        res = evaluate_scenario(
-            sc,
-            signal=base,
+
+    def run(scenario, signal):
+        return evaluate_scenario(
+            scenario,
+            signal=signal,
             dem=dem,
             towers=towers,
             villages=villages,
@@ -146,26 +135,18 @@ def bench_province(quick: bool) -> None:
             radio=radio,
             thresholds=th,
         )
+
+    def show(name, res):
         s = res.seconds
         print(
             f"{name:<26}{s['signal']:>10.3f}{s['villages_priority']:>22.3f}{s['total']:>10.3f}{res.sectors_computed:>9}"
         )
-    plain = dataclasses.replace(base, runner_up=None)
-    res = evaluate_scenario(
-        cases["remove one site"],
-        signal=plain,
-        dem=dem,
-        towers=towers,
-        villages=villages,
-        baseline_priority=before,
-        radio=radio,
-        thresholds=th,
-    )
-    s = res.seconds
-    name = "remove, no runner-up"
-    print(
-        f"{name:<26}{s['signal']:>10.3f}{s['villages_priority']:>22.3f}{s['total']:>10.3f}{res.sectors_computed:>9}"
-    )
+
+    run(cases["add one 3-sector site"], base)  # JIT warm-up
+    print(f"{'change':<26}{'signal s':>10}{'villages+priority s':>22}{'total s':>10}{'sectors':>9}")
+    for name, sc in cases.items():
+        show(name, run(sc, base))
+    show("remove, no runner-up", run(cases["remove one site"], dataclasses.replace(base, runner_up=None)))
 
 
 def bench_demo(quick: bool) -> None:
