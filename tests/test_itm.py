@@ -30,6 +30,25 @@ POL = {0: "horizontal", 1: "vertical"}
 SITING = {0: "random", 1: "careful", 2: "very_careful"}
 
 
+def _random_path(rng: np.random.Generator, max_intervals: int):
+    """A random-walk profile with random terminals and frequency, initialised as ITM p2p does.
+
+    Returns ``(z, n, xi, h0, h1, f, zg, gamma_e, n_s)``.
+    """
+    from coverage.propagation.itm import _core as c
+
+    n = int(rng.integers(2, max_intervals))
+    z = np.cumsum(rng.normal(0.0, rng.uniform(0.5, 20.0), n + 1)) + 300.0
+    xi = float(rng.uniform(10.0, 300.0))
+    h0, h1, f = (
+        float(rng.uniform(1.0, 100.0)),
+        float(rng.uniform(1.0, 20.0)),
+        float(rng.uniform(100.0, 5000.0)),
+    )
+    zg, gamma_e, n_s = c.initialize_p2p(f, c.system_height(z, n), 350.0, 1, 15.0, 0.005)
+    return z, n, xi, h0, h1, f, zg, gamma_e, n_s
+
+
 def _params(row: dict, mdvar_key: str = "mdvar") -> ItmParams:
     return ItmParams(
         climate=int(row["climate"]),
@@ -566,15 +585,7 @@ def test_longley_rice_p2p_is_bit_identical_to_the_reference():
     rng = np.random.default_rng(11)
     props = set()
     for _ in range(600):
-        n = int(rng.integers(2, 300))
-        z = np.cumsum(rng.normal(0.0, rng.uniform(0.5, 20.0), n + 1)) + 300.0
-        xi = float(rng.uniform(10.0, 300.0))
-        h0, h1, f = (
-            float(rng.uniform(1.0, 100.0)),
-            float(rng.uniform(1.0, 20.0)),
-            float(rng.uniform(100.0, 5000.0)),
-        )
-        zg, gamma_e, n_s = c.initialize_p2p(f, c.system_height(z, n), 350.0, 1, 15.0, 0.005)
+        z, n, xi, h0, h1, f, zg, gamma_e, n_s = _random_path(rng, 300)
         th0, th1, dh0, dh1, he0, he1, dh, d = c.quick_pfl(z, n, xi, gamma_e, h0, h1)
         args = (th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, dh, h0, h1, d)
         err, a_ref, warn, prop = c.longley_rice(*args, c.MODE_P2P)
@@ -593,15 +604,7 @@ def test_coverage_path_reference_loss_and_delta_h_match_the_reference():
     buf = np.empty((3, 245))
     guess = np.empty(2)
     for _ in range(600):
-        n = int(rng.integers(2, 400))
-        z = np.cumsum(rng.normal(0.0, rng.uniform(0.5, 20.0), n + 1)) + 300.0
-        xi = float(rng.uniform(10.0, 300.0))
-        h0, h1, f = (
-            float(rng.uniform(1.0, 100.0)),
-            float(rng.uniform(1.0, 20.0)),
-            float(rng.uniform(100.0, 5000.0)),
-        )
-        zg, gamma_e, n_s = c.initialize_p2p(f, c.system_height(z, n), 350.0, 1, 15.0, 0.005)
+        z, n, xi, h0, h1, f, zg, gamma_e, n_s = _random_path(rng, 400)
         th0, th1, dh0, dh1, he0, he1, dh, d = c.quick_pfl(z, n, xi, gamma_e, h0, h1)
         err, a_ref, warn = _fast.longley_rice_p2p(
             th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, dh, h0, h1, d
