@@ -32,7 +32,7 @@ import coverage.propagation as cp  # imports numba safely (must come before numb
 from coverage._types import Raster
 from coverage.params import RadioParams, Thresholds
 from coverage.propagation import _numba
-from coverage.propagation._combine import _ATAN_TABLE, _NU_TABLE, _apply_cells
+from coverage.propagation._combine import _NU_TABLE, _apply_cells
 from coverage.propagation._sites import pathloss_table, plan_sites
 from coverage.propagation.grid import _Tables
 from coverage.propagation.terrain import EARTH_RADIUS_M
@@ -135,8 +135,8 @@ def one_site_ms(dem: Raster, params: RadioParams, repeats: int) -> tuple[float, 
     def apply() -> None:
         _apply_cells(
             best, serving, unknown, dummy_f, dummy_f, dummy_u, False, np.array([0, 1]), arr, int(s["row"]),
-            int(s["col"]), float(n), tab.cell_slot, tab.half, tab.g, tab.slope, tab.slot_k, tab.slot_i, pl,
-            a_h, float(s["p0_db"]), 3.0, 10.0, 20.0, 30.0, False, 1.0, 0, _NU_TABLE, _ATAN_TABLE,
+            int(s["col"]), float(n), tab.cell_slot, tab.half, tab.g, tab.depression_deg, tab.slot_k,
+            tab.slot_i, pl, a_h, float(s["p0_db"]), 3.0, 10.0, 20.0, 30.0, False, 1.0, 0, _NU_TABLE,
         )  # fmt: skip
 
     sweep()

@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/profile_signal.py              # 1,250 sites at 10 km over 60 km x 60 km
     python benchmarks/profile_signal.py 4000 5000    # grid cells per side, sites (the bench_signal case)
+    python benchmarks/profile_signal.py --sectors 3  # three sectors per mast (120 degrees apart)
 
 Wraps the engine's stages for one ``signal_from_towers`` run after a JIT warm-up:
 ``tiles`` (tile bounds and skip flags), ``need`` (per-cell pruning pass), ``sweep``
@@ -25,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_signal as bs  # imports the package (and numba) in the right order
+import pandas as pd
 
 import coverage.propagation.grid as grid
 from coverage.params import RadioParams, Thresholds
@@ -35,7 +37,8 @@ from coverage.propagation.terrain import RadialTables
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("cells", nargs="?", type=int, default=2000, help="grid cells per side (30 m)")
-    ap.add_argument("sites", nargs="?", type=int, default=1250, help="number of single-sector sites")
+    ap.add_argument("sites", nargs="?", type=int, default=1250, help="number of sites (masts)")
+    ap.add_argument("--sectors", type=int, default=1, help="sectors per site, evenly spaced in azimuth")
     args = ap.parse_args()
     spent: collections.Counter[str] = collections.Counter()
 
@@ -57,6 +60,14 @@ def main() -> None:
     dem = bs.synthetic_dem(args.cells, args.cells)
     params = RadioParams(max_radius_km=10.0, technologies=("4G",))
     towers = bs.towers(dem, args.sites, seed=1)
+    if args.sectors > 1:
+        parts = []
+        for j in range(args.sectors):
+            part = towers.copy()
+            part["sector_id"] = str(j + 1)
+            part["azimuth_deg"] = (part["azimuth_deg"] + j * 360.0 / args.sectors) % 360.0
+            parts.append(part)
+        towers = pd.concat(parts, ignore_index=True).sort_values(["site_id", "sector_id"], ignore_index=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         grid.signal_from_towers(towers.iloc[:6], dem, params=params, thresholds=Thresholds())  # JIT
@@ -65,7 +76,10 @@ def main() -> None:
         grid.signal_from_towers(towers, dem, params=params, thresholds=Thresholds())
     total = time.perf_counter() - t0
     km = args.cells * bs.RES / 1000
-    print(f"{args.sites:,} sites at 10 km over {km:.0f} km x {km:.0f} km, {nb.get_num_threads()} threads")
+    print(
+        f"{args.sites:,} sites x {args.sectors} sector(s) at 10 km over {km:.0f} km x {km:.0f} km, "
+        f"{nb.get_num_threads()} threads"
+    )
     print("load average (1/5/15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     for name in ("tiles", "need", "sweep", "apply", "refresh"):
         print(f"  {name:8s} {spent[name]:6.2f} s")

@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 
-from coverage.propagation._combine import _atan_deg, _excess_db
+from coverage.propagation._combine import _excess_db
 from coverage.propagation._numba import nb
-from coverage.propagation.terrain import _round_half_away
+from coverage.propagation.terrain import _atan_deg, _round_half_away
 
 __all__ = ["_apply_sector", "_profile_core", "_sweep"]
 

@@ -14,8 +14,9 @@ import warnings
 import numpy as np
 import pytest
 
-from coverage.propagation._combine import _ATAN_TABLE, _NU_TABLE, _apply_cells
+from coverage.propagation._combine import _NU_TABLE, _apply_cells
 from coverage.propagation.terrain import (
+    _ATAN_TABLE,
     EARTH_RADIUS_M,
     RadialTables,
     _lookup_table,
@@ -50,17 +51,18 @@ def _reference(dem, r0, c0, n, a_h_fn):
     used = used_samples(flat, half, n_rad)
     samples = np.full((n_rad, half + 2, 2), -7.0, dtype=np.float32)
     _sweep(dem, r0, c0, 30.0, 1.5, 30.0, CURV, dirs, n, samples, used)
-    return _fold(dem, r0, c0, n, a_h_fn(n_rad), _apply_sector, (flat, half, samples.reshape(-1, 2)))
+    args = (flat, half, samples.reshape(-1, 2))
+    return _fold(dem, r0, c0, n, a_h_fn(n_rad), _apply_sector, args, (_ATAN_TABLE,))
 
 
 def _optimised(dem, r0, c0, n, a_h_fn, levels):
     tab = RadialTables(64, levels)
     tab.sweep(dem, r0, c0, 30.0, 1.5, 30.0, CURV, n)
-    args = (tab.cell_slot, tab.half, tab.g, tab.slope, tab.slot_k, tab.slot_i)
-    return _fold(dem, r0, c0, n, a_h_fn(tab.n_rad), _apply_cells, args)
+    args = (tab.cell_slot, tab.half, tab.g, tab.depression_deg, tab.slot_k, tab.slot_i)
+    return _fold(dem, r0, c0, n, a_h_fn(tab.n_rad), _apply_cells, args, ())
 
 
-def _fold(dem, r0, c0, n, a_h, fn, args):
+def _fold(dem, r0, c0, n, a_h, fn, args, tables):
     shape = (1, *dem.shape)
     best = np.full(shape, -np.inf, np.float32)
     serving = np.full(shape, -1, np.int32)
@@ -71,7 +73,7 @@ def _fold(dem, r0, c0, n, a_h, fn, args):
     table = 100.0 + 30.0 * np.log10(np.maximum(np.arange(n + 2), 0.5))
     fn(
         best, serving, unknown, pl, tl, los, True, np.array([0]), dem, r0, c0, float(n), *args, table, a_h,
-        60.0, 3.0, 10.0, 20.0, 30.0, False, 1.3, 0, _NU_TABLE, _ATAN_TABLE,
+        60.0, 3.0, 10.0, 20.0, 30.0, False, 1.3, 0, _NU_TABLE, *tables,
     )  # fmt: skip
     return best[0], unknown[0], los[0]
 
@@ -151,10 +153,10 @@ def _per_site_reference(towers, dem, params, thresholds):
             pl = pathloss_table(pd.Series(s), n_s + 1, res, params)
             _apply_cells(
                 best, serving, unknown, *diag, True, layers, arr, int(r0), int(c0), float(n_s), tab.cell_slot,
-                tab.half, tab.g, tab.slope, tab.slot_k, tab.slot_i, pl, a_h, float(s["p0_db"]),
+                tab.half, tab.g, tab.depression_deg, tab.slot_k, tab.slot_i, pl, a_h, float(s["p0_db"]),
                 float(s["tilt_deg"]), params.vertical_beamwidth_deg, params.sidelobe_db,
                 params.front_to_back_db, omni, math.sqrt(s["band_mhz"] * 1e6 / 299_792_458.0), int(idx),
-                _NU_TABLE, _ATAN_TABLE,
+                _NU_TABLE,
             )  # fmt: skip
     for key, li in index.items():
         finish_layer(
@@ -298,13 +300,15 @@ def test_pruned_sweep_matches_the_full_sweep_on_needed_slots_and_unknowns():
         if rng.random() < 0.3:  # whole tails of some radials
             need[np.isin(pruned.slot_k, rng.choice(pruned.n_rad, 5)) & (pruned.slot_i > n // 2)] = 1
         pruned.g[:] = 12345.0  # stale values must not leak into needed slots
-        pruned.slope[:] = 12345.0
+        pruned.depression_deg[:] = 12345.0
         box = dem[max(r0 - n - 1, 0) : r0 + n + 2, max(c0 - n - 1, 0) : c0 + n + 2]
         pruned.sweep(dem, r0, c0, 30.0, 1.5, 30.0, CURV, n, need, not np.isnan(box).any())
         valid = pruned.slot_i <= n
         m = valid & (need == 1)
         np.testing.assert_array_equal(pruned.g[m], full.g[m], err_msg=f"seed {seed}")
-        np.testing.assert_array_equal(pruned.slope[m], full.slope[m], err_msg=f"seed {seed}")
+        np.testing.assert_array_equal(
+            pruned.depression_deg[m], full.depression_deg[m], err_msg=f"seed {seed}"
+        )
         unknown = pruned.slot_i >= pruned.dead_at[pruned.slot_k]
         np.testing.assert_array_equal(unknown[valid], np.isnan(full.g[valid]), err_msg=f"seed {seed}")
 

@@ -19,12 +19,9 @@ _ROWS = 2  # _apply_cells: task t of _TASKS takes row blocks t, t + _TASKS, ... 
 _TASKS = 32
 
 
-# Tabulated helpers (linear interpolation): excess knife-edge loss for 0 <= nu < 64 and
-# atan in degrees for 0 <= s <= 1; errors below 1e-3 dB and 1e-5 degree.
+# Tabulated excess knife-edge loss for 0 <= nu < 64 (linear interpolation, error below 1e-3 dB).
 _NU_STEP = 1.0 / 64.0
 _NU_TABLE = np.array([_excess_scalar(i * _NU_STEP) for i in range(4097)])
-_ATAN_STEP = 1.0 / 4096.0
-_ATAN_TABLE = np.degrees(np.arctan(np.arange(4098) * _ATAN_STEP))
 
 
 @nb.njit(cache=True, inline="always")
@@ -37,21 +34,6 @@ def _excess_db(nu, table):
     i = int(x)
     t = x - i
     return table[i] * (1.0 - t) + table[i + 1] * t
-
-
-@nb.njit(cache=True, inline="always")
-def _atan_deg(s, table):
-    a = abs(s)
-    flip = a > 1.0
-    if flip:
-        a = 1.0 / a
-    x = a * 4096.0
-    i = int(x)
-    t = x - i
-    v = table[i] * (1.0 - t) + table[i + 1] * t
-    if flip:
-        v = 90.0 - v
-    return v if s >= 0.0 else -v
 
 
 @nb.njit(cache=True, inline="always")
@@ -84,8 +66,8 @@ def _segment(seg_lo, c_hi, skip, row, sh, tr0, tc0):
 @nb.njit(cache=True, parallel=True)
 def _apply_cells(
     best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, dem, r0, c0, radius_cells,
-    cell_slot, half, g, slope, slot_k, slot_i, pl_table, a_h, p0_db, tilt_deg, v_beamwidth_deg, sidelobe_db,
-    front_to_back_db, omni, inv_sqrt_lambda, site_index, nu_table, atan_table, sample_loss=None, a_hb=None,
+    cell_slot, half, g, depression_deg, slot_k, slot_i, pl_table, a_h, p0_db, tilt_deg, v_beamwidth_deg,
+    sidelobe_db, front_to_back_db, omni, inv_sqrt_lambda, site_index, nu_table, sample_loss=None, a_hb=None,
     second=None, second_srv=None, site_code=None, need=None, dead_at=None, skip=None, dirty=None, sh=3, tr0=0,
     tc0=0,
 ):  # fmt: skip
@@ -96,7 +78,9 @@ def _apply_cells(
     The slots are those of :class:`~coverage.propagation.terrain.RadialTables`.
 
     ``cell_slot`` maps a cell offset to the slot of its radial sample; slots are numbered
-    in row-major cell order, so rows of cells read ``g``/``slope`` almost sequentially.
+    in row-major cell order, so rows of cells read ``g``/``depression_deg`` almost sequentially.
+    The sweep writes the depression angle per slot (:meth:`RadialTables.sweep`), so the
+    ``atan`` is taken once per radial sample, not once per cell and sector.
     ``sample_loss`` (ITM) stays indexed by ``k * (half + 2) + i``.
 
     ``a_hb`` (empirical models only; per radial, see :func:`gain_bound`) enables pruning:
@@ -192,7 +176,7 @@ def _apply_cells(
                             tl = _excess_db(gv * inv_sqrt_lambda, nu_table) if gv > 0.0 else 0.0
                         gain = 0.0
                         if not omni:
-                            x = (_atan_deg(slope[cs], atan_table) - tilt_deg) / v_beamwidth_deg
+                            x = (depression_deg[cs] - tilt_deg) / v_beamwidth_deg
                             a_v = -min(12.0 * x * x, sidelobe_db)
                             a_hk = a_h[slot_k[cs]] if rho2 > 0 else 0.0  # under the mast: no bearing
                             gain = -min(-(a_hk + a_v), front_to_back_db)

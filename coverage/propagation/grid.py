@@ -55,7 +55,6 @@ from coverage._errors import (
 from coverage._types import Raster
 from coverage.params import RadioParams, Thresholds
 from coverage.propagation._combine import (
-    _ATAN_TABLE,
     _NU_TABLE,
     FLOOR_RSRP_DBM,
     TILE_SHIFT,
@@ -556,11 +555,11 @@ def _accumulate(
         for idx, s, n_s, omni, a_h, layers, sample_loss, pl_table, a_hb in calls:
             _apply_cells(
                 best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, arr,
-                int(r0), int(c0), float(n_s), tab.cell_slot, tab.half, tab.g, tab.slope, tab.slot_k,
+                int(r0), int(c0), float(n_s), tab.cell_slot, tab.half, tab.g, tab.depression_deg, tab.slot_k,
                 tab.slot_i,
                 pl_table, a_h, float(s["p0_db"]), float(s["tilt_deg"]),
                 params.vertical_beamwidth_deg, params.sidelobe_db, params.front_to_back_db, omni,
-                math.sqrt(s["band_mhz"] * 1e6 / 299_792_458.0), int(idx), _NU_TABLE, _ATAN_TABLE, sample_loss,
+                math.sqrt(s["band_mhz"] * 1e6 / 299_792_458.0), int(idx), _NU_TABLE, sample_loss,
                 a_hb, second, second_srv, site_code, need, dead_at, apply_skip, dirty, sh, tr0, tc0,
             )  # fmt: skip
         _tile_refresh(tmin, ref, dirty, sh, tr0, tr1, tc0, tc1)

@@ -58,6 +58,10 @@ __all__ = [
 EARTH_RADIUS_M = 6_371_000.0
 _J0_DB = 6.9 + 20.0 * math.log10(math.sqrt(0.01 + 1.0) - 0.1)
 
+# atan in degrees for 0 <= s <= 1, interpolated linearly (error below 1e-5 degree)
+_ATAN_STEP = 1.0 / 4096.0
+_ATAN_TABLE = np.degrees(np.arctan(np.arange(4098) * _ATAN_STEP))
+
 
 def knife_edge_loss_db(nu: ArrayLike) -> NDArray[np.float64]:
     r"""Single knife-edge diffraction loss J(ν), dB (ITU-R P.526-15 eq. 31).
@@ -105,6 +109,22 @@ def _excess_scalar(nu: float) -> float:
     if nu <= 0.0:
         return 0.0
     return 6.9 + 20.0 * math.log10(math.sqrt((nu - 0.1) ** 2 + 1.0) + nu - 0.1) - _J0_DB
+
+
+@nb.njit(cache=True, inline="always")
+def _atan_deg(s, table):
+    """``atan(s)`` in degrees from ``table`` (:data:`_ATAN_TABLE`); ``s`` must not be NaN."""
+    a = abs(s)
+    flip = a > 1.0
+    if flip:
+        a = 1.0 / a
+    x = a * 4096.0
+    i = int(x)
+    t = x - i
+    v = table[i] * (1.0 - t) + table[i + 1] * t
+    if flip:
+        v = 90.0 - v
+    return v if s >= 0.0 else -v
 
 
 @nb.njit(cache=True, inline="always")
@@ -423,8 +443,9 @@ class RadialTables:
     Attributes: ``dirs``, ``flat`` (:func:`_lookup_table`), ``used``, ``off``
     (:func:`_sample_offsets`), ``slot``/``cell_slot``/``slot_k``/``slot_i``
     (:func:`_slot_tables`), ``start``/``parent``/``chunk``/``inner`` (the radial tree and
-    its processing order), the snapshot buffers of the tree and the sweep outputs
-    ``g``/``slope`` (float32 per slot).
+    its processing order), the snapshot buffers of the tree and the sweep outputs per
+    slot: ``g`` (float32) and ``depression_deg`` (float64, the receiver's angle below the
+    antenna's horizontal).
     """
 
     def __init__(self, half: int, levels: int = RING_LEVELS) -> None:
@@ -450,15 +471,18 @@ class RadialTables:
         self.snap_m = np.zeros((nl, max(1, n_rad >> 1)))
         self.snap_ok = np.zeros((nl, max(1, n_rad >> 1)), dtype=np.uint8)
         self.g = np.empty(self.slot_k.size, dtype=np.float32)
-        self.slope = np.empty(self.slot_k.size, dtype=np.float32)
+        self.depression_deg = np.empty(self.slot_k.size)
         self.need_none = np.zeros(0, dtype=np.uint8)  # no pruning
         self.dead_at = np.empty(n_rad, dtype=np.int32)
 
     def sweep(self, dem, r0, c0, h_ant, h_rx, step_m, curv, n, need=None, clean=False) -> None:
-        """Fill ``g`` and ``slope`` for a site at cell ``(r0, c0)`` out to ``n <= half`` samples.
+        r"""Fill ``g`` and ``depression_deg`` for a site at cell ``(r0, c0)`` out to ``n <= half`` samples.
+
+        The depression angle is :math:`\arctan` of the depression slope rounded to float32
+        (:func:`_atan_deg`, tabulated), 90 under the mast, NaN where unknown.
 
         ``need`` (``uint8`` per slot, default: all needed): slots flagged 0 may hold stale
-        ``g`` and ``slope`` (no edge search, and nothing at all after the radial's last
+        ``g`` and ``depression_deg`` (no edge search, and nothing at all after the radial's last
         needed sample and last snapshot); use ``dead_at`` for their unknowns.
         ``dead_at[k]`` is always set: the first sample of radial ``k`` whose value is
         unknown (DEM nodata on the path, or off the grid), ``n + 1`` if none. ``clean``
@@ -469,9 +493,10 @@ class RadialTables:
             need = self.need_none
         self.snap_ok[:] = 0
         _sweep_tree(
-            dem, r0, c0, h_ant, h_rx, step_m, curv, self.off, n, self.slot, self.g, self.slope,
+            dem, r0, c0, h_ant, h_rx, step_m, curv, self.off, n, self.slot, self.g, self.depression_deg,
             self.start, self.parent, self.chunk, self.inner, self.levels,
             self.snap_x, self.snap_z, self.snap_n, self.snap_m, self.snap_ok, need, self.dead_at, clean,
+            _ATAN_TABLE,
         )  # fmt: skip
 
 
@@ -489,8 +514,9 @@ def _bit_reverse6(x):
 def _sweep_tree(
     dem, r0, c0, h_ant, h_rx, step_m, curv, off, n, slot, g_out, s_out,
     start, parent, chunk, inner, levels, snap_x, snap_z, snap_n, snap_m, snap_ok, need, dead_at, clean,
+    atan_table,
 ):  # fmt: skip
-    """Radial sweep with ring doubling, writing ``(g, depression slope)`` of used samples per slot.
+    """Radial sweep with ring doubling, writing ``(g, depression angle)`` of used samples per slot.
 
     Same arithmetic as :func:`_profile_core` per sample. A radial that starts at sample
     s > 1 continues from its parent's state saved just before sample s; where that
@@ -516,7 +542,7 @@ def _sweep_tree(
             for k in range(w * n_rad // n_tasks, (w + 1) * n_rad // n_tasks):
                 _radial(dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
                         levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, k, hx, hz, need, dead_at,
-                        clean, reach)  # fmt: skip
+                        clean, reach, atan_table)  # fmt: skip
         return
     n_chunks = off.shape[0] // chunk
     n_tasks = min(n_chunks, 64)
@@ -526,7 +552,7 @@ def _sweep_tree(
         for c in range(ch * n_chunks // n_tasks, (ch + 1) * n_chunks // n_tasks):
             _radial(dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
                     levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, c * chunk, hx, hz,
-                    need, dead_at, clean, reach)  # fmt: skip
+                    need, dead_at, clean, reach, atan_table)  # fmt: skip
     for ch in nb.prange(n_tasks):
         hx = np.empty(n + 2)
         hz = np.empty(n + 2)
@@ -534,7 +560,7 @@ def _sweep_tree(
             for j in inner:
                 _radial(dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
                         levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, c * chunk + j,
-                        hx, hz, need, dead_at, clean, reach)  # fmt: skip
+                        hx, hz, need, dead_at, clean, reach, atan_table)  # fmt: skip
 
 
 @nb.njit(cache=True, parallel=True)
@@ -569,6 +595,7 @@ def _reach(slot, need, start, parent, levels, n):
 def _radial(
     dem, r0, c0, ht, h_rx, step_m, curv, off, n, slot, g_out, s_out, start, parent,
     levels, snap_x, snap_z, snap_n, snap_m, snap_ok, inside, k, hx, hz, need, dead_at, clean, reach,
+    atan_table,
 ):  # fmt: skip
     """One radial of :func:`_sweep_tree` (see there)."""
     rows, cols = dem.shape
@@ -607,7 +634,7 @@ def _radial(
         # else (clean DEM, nothing needed here): no state needed, only dead_at below
     if s0 == 1 and sl[0] >= 0:
         g_out[sl[0]] = 0.0
-        s_out[sl[0]] = np.inf
+        s_out[sl[0]] = 90.0  # _atan_deg(+inf): straight down
     da = s0 if dead else n + 1  # first unknown sample
     # snapshots this radial provides: before sample half >> (lv + 1), lv < own depth
     bk = levels
@@ -666,7 +693,8 @@ def _radial(
         if si >= 0 and not (prune and need[si] == 0):  # an unneeded slot is never read
             rx = zc + h_rx
             mrx = (rx - ht) / d
-            s_out[si] = -mrx
+            # the angle of the float32 depression slope, as the reference fold takes it
+            s_out[si] = _atan_deg(np.float64(np.float32(-mrx)), atan_table)
             if mrx >= maxm:
                 g_out[si] = 0.0
             else:
