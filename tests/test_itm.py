@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import coverage.propagation  # noqa: F401  (imports numba safely first)
-from coverage._errors import ModelValidityWarning
+from coverage._errors import ConfigError, ModelValidityWarning
 from coverage.propagation.itm import (
     ItmInputError,
     ItmParams,
@@ -390,6 +390,52 @@ def test_errors_raise(kwargs, code):
     with pytest.raises(ItmInputError, match=f"ITM error {code}") as exc:
         itm_p2p_tls([0.0] * 41, 50.0, **args)
     assert exc.value.code == code
+
+
+_P = {"tx_height_m": 30.0, "rx_height_m": 1.5, "freq_mhz": 900.0}
+_FLAT = [100.0] * 101
+_NAN, _INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    ("call", "code", "text"),
+    [
+        # non-finite inputs pass the reference's range checks (NaN) or reach its arithmetic (inf)
+        (lambda: itm_p2p_tls(_FLAT, _INF, **_P), 1017, "spacing_m must be a finite number"),
+        (lambda: itm_p2p_tls(_FLAT, 100.0, **{**_P, "freq_mhz": _NAN}), 1009, "freq_mhz"),
+        (lambda: itm_p2p_tls(_FLAT, 100.0, **{**_P, "tx_height_m": _NAN}), 1000, "tx_height_m"),
+        (lambda: itm_p2p_tls(_FLAT, 100.0, **_P, time_pct=_NAN), 1003, "time_pct"),
+        (
+            lambda: itm_p2p_cr(_FLAT, 100.0, **_P, confidence_pct=_NAN, reliability_pct=50.0),
+            1006,
+            "confidence_pct",
+        ),
+        (lambda: itm_area_tls(_INF, delta_h_m=90.0, **_P), 1017, "distance_km"),
+        (lambda: itm_area_tls(10.0, delta_h_m=_NAN, **_P), 1018, "delta_h_m"),
+        # accepted by the reference, but its arithmetic divides by zero or gives NaN
+        (lambda: itm_p2p_tls(_FLAT, 1e30, **_P), 1100, "division by zero"),
+        (lambda: itm_p2p_tls([-6e4] * 101, 100.0, **_P), 1100, "division by zero"),
+        (lambda: itm_p2p_tls(_FLAT, 100.0, **_P, time_pct=5e-324), 1100, "loss nan"),
+        (
+            lambda: itm_area_tls(
+                50.0, delta_h_m=90.0, **{**_P, "freq_mhz": 100.0}, params=ItmParams(sigma_s_per_m=1000.0)
+            ),
+            1100,
+            "loss nan",
+        ),
+        (lambda: itm_area_tls(10.0, delta_h_m=90.0, **_P, siting=("random",) * 3), 1019, "got siting"),
+    ],
+)
+def test_degenerate_inputs_raise_an_input_error_not_nan_or_a_crash(call, code, text):
+    """Found by fuzzing the public API (about 380,000 calls): each gave NaN, a crash or an IndexError."""
+    with pytest.raises(ItmInputError, match=text) as exc:
+        call()
+    assert exc.value.code == code
+
+
+def test_itm_params_reject_infinite_ground_constants():
+    with pytest.raises(ConfigError, match="epsilon"):
+        ItmParams(epsilon=_INF)
 
 
 def test_cr_error_codes_are_translated():

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from coverage._errors import ModelValidityWarning
 from coverage.propagation.itm import _core as c
-from coverage.propagation.itm._params import ItmInputError, ItmParams, warning_messages
+from coverage.propagation.itm._params import ERR_NOT_FINITE, ItmInputError, ItmParams, warning_messages
 
 __all__ = ["ItmResult", "itm_area_cr", "itm_area_tls", "itm_p2p_cr", "itm_p2p_tls"]
 
@@ -78,6 +78,38 @@ def _result(out: np.ndarray, flags: int) -> ItmResult:
     )
 
 
+def _require_finite(cr: bool, **values: object) -> None:
+    """Reject non-numeric and non-finite scalar inputs with the code of the parameter.
+
+    The reference's range checks (``x < lo || x > hi``) let NaN through, and infinities
+    reach its arithmetic; both must be an input error, not a NaN loss.
+    """
+    codes = {
+        "tx_height_m": c.ERR_TX_HEIGHT,
+        "rx_height_m": c.ERR_RX_HEIGHT,
+        "freq_mhz": c.ERR_FREQUENCY,
+        "spacing_m": c.ERR_PATH_DISTANCE,
+        "distance_km": c.ERR_PATH_DISTANCE,
+        "delta_h_m": c.ERR_DELTA_H,
+        "time_pct": c.ERR_RELIABILITY if cr else c.ERR_TIME,
+        "location_pct": c.ERR_LOCATION,
+        "situation_pct": c.ERR_CONFIDENCE if cr else c.ERR_SITUATION,
+    }
+    names = {"time_pct": "reliability_pct", "situation_pct": "confidence_pct"} if cr else {}
+    for name, v in values.items():
+        ok = isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
+        if not ok or not np.isfinite(v):
+            raise ItmInputError(codes[name], f"; {names.get(name, name)} must be a finite number, got {v!r}")
+
+
+def _run(core, *args):
+    """Call a compiled entry point; arithmetic that breaks down is an input error, not a crash."""
+    try:
+        return core(*args)
+    except ZeroDivisionError as exc:
+        raise ItmInputError(ERR_NOT_FINITE, " (a division by zero)") from exc
+
+
 def _finish(err: int, flags: int, out: np.ndarray, cr: bool, stacklevel: int) -> ItmResult:
     if cr and err == c.ERR_TIME:
         err = c.ERR_RELIABILITY
@@ -85,6 +117,8 @@ def _finish(err: int, flags: int, out: np.ndarray, cr: bool, stacklevel: int) ->
         err = c.ERR_CONFIDENCE
     if err != c.SUCCESS:
         raise ItmInputError(int(err))
+    if not np.isfinite(out[0]):
+        raise ItmInputError(ERR_NOT_FINITE, f" (loss {out[0]}, warning flags 0x{flags:04x})")
     res = _result(out, flags)
     if flags:
         warnings.warn(
@@ -98,11 +132,18 @@ def _finish(err: int, flags: int, out: np.ndarray, cr: bool, stacklevel: int) ->
 def _p2p(profile_m, spacing_m, tx_height_m, rx_height_m, freq_mhz, params, t, loc, sit, cr):
     z = np.ascontiguousarray(profile_m, dtype=np.float64)
     if z.ndim != 1 or z.size < 3 or not np.isfinite(z).all():
-        raise ItmInputError(c.ERR_PATH_DISTANCE, f"; profile must hold >= 3 finite elevations, got {z.size}")
+        raise ItmInputError(
+            c.ERR_PATH_DISTANCE, f"; profile must be 1-D with >= 3 finite elevations, got shape {z.shape}"
+        )
+    _require_finite(
+        cr, spacing_m=spacing_m, tx_height_m=tx_height_m, rx_height_m=rx_height_m, freq_mhz=freq_mhz,
+        time_pct=t, location_pct=loc, situation_pct=sit,
+    )  # fmt: skip
     if not spacing_m > 0:
         raise ItmInputError(c.ERR_PATH_DISTANCE, f"; spacing_m must be > 0, got {spacing_m!r}")
     out = np.zeros(13)
-    err, flags = c.p2p_tls(
+    err, flags = _run(
+        c.p2p_tls,
         float(tx_height_m),
         float(rx_height_m),
         z,
@@ -229,10 +270,15 @@ def itm_p2p_cr(
 def _area(tx_h, rx_h, siting, d_km, dh, f, p, t, loc, sit, cr):
     try:
         s_tx, s_rx = (_SITING[s] for s in siting)
-    except KeyError as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ItmInputError(c.ERR_TX_SITING, f"; got siting {siting!r}, expected {list(_SITING)}") from exc
+    _require_finite(
+        cr, distance_km=d_km, tx_height_m=tx_h, rx_height_m=rx_h, freq_mhz=f, delta_h_m=dh, time_pct=t,
+        location_pct=loc, situation_pct=sit,
+    )  # fmt: skip
     out = np.zeros(13)
-    err, flags = c.area_tls(
+    err, flags = _run(
+        c.area_tls,
         float(tx_h),
         float(rx_h),
         s_tx,

@@ -9,7 +9,18 @@ from typing import Literal
 from coverage._errors import ConfigError
 from coverage.propagation.itm import _core as c
 
-__all__ = ["CLIMATES", "ITM_ERRORS", "ITM_WARNINGS", "ItmInputError", "ItmParams", "warning_messages"]
+__all__ = [
+    "CLIMATES",
+    "ERR_NOT_FINITE",
+    "ITM_ERRORS",
+    "ITM_WARNINGS",
+    "ItmInputError",
+    "ItmParams",
+    "warning_messages",
+]
+
+ERR_NOT_FINITE = 1100
+"""Error code (not the reference's) for inputs on which ITM's arithmetic breaks down."""
 
 #: ITM radio climates (``climate`` code -> name), NTIA ``include/Enums.h``.
 CLIMATES: dict[int, str] = {
@@ -65,11 +76,17 @@ ITM_ERRORS: dict[int, str] = {
     c.ERR_RX_SITING: "invalid RX siting criteria (0 random, 1 careful, 2 very careful)",
     c.ERR_NS_SMALL: "internally computed surface refractivity is too small (< 150 N-units)",
     c.ERR_NS_LARGE: "internally computed surface refractivity is too large (> 400 N-units)",
+    ERR_NOT_FINITE: "no finite loss for these inputs (extreme distance, elevations or ground constants)",
 }
 
 
 class ItmInputError(ConfigError):
-    """ITM rejected its inputs; ``code`` is the reference's error code (1000-1022)."""
+    """ITM rejected its inputs; ``code`` is the reference's error code (1000-1022).
+
+    Code 1100 (:data:`ERR_NOT_FINITE`) is this package's own: inputs the reference accepts
+    but on which its arithmetic breaks down (a division by zero, or a NaN or infinite
+    loss), e.g. a spacing of 1e30 m or a ground of conductivity 1000 S/m at 100 MHz.
+    """
 
     def __init__(self, code: int, detail: str = "") -> None:
         self.code = code
@@ -175,11 +192,11 @@ class ItmParams:
         }
         for name, (lo, hi, closed) in checks.items():
             v = getattr(self, name)
-            ok = isinstance(v, int | float) and not isinstance(v, bool) and not math.isnan(v)
+            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
             ok = ok and ((lo <= v <= hi) if closed else (lo < v < hi))
             if not ok:
                 rng = f"[{lo}, {hi}]" if closed else f"({lo}, {hi})"
-                raise ConfigError(f"ItmParams.{name} must be in {rng}, got {v!r}")
+                raise ConfigError(f"ItmParams.{name} must be a finite number in {rng}, got {v!r}")
         m = self.mdvar
         if not isinstance(m, int) or m < 0 or m > 33 or m % 10 > 3:
             raise ConfigError(f"ItmParams.mdvar was {m!r} but is expected to be 0-3, plus 10 and/or 20")
