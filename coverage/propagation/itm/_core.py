@@ -386,17 +386,26 @@ def distance_warnings(d, he0, he1):
     return warn
 
 
+@nb.njit(cache=True, inline="always")
+def path_geometry(th0, th1, dh0, dh1, he0, he1, gamma_e):
+    """Return the opening terms of LongleyRice.cpp: ``(a_e, d_sml, d_ml, theta_los, warning bits)``.
+
+    Effective earth radius, smooth-earth horizon distance sum, horizon distance sum and
+    the total horizon angle of the path.
+    """
+    a_e = 1.0 / gamma_e
+    dhs0 = math.sqrt(2.0 * he0 * a_e)
+    dhs1 = math.sqrt(2.0 * he1 * a_e)
+    d_ml = dh0 + dh1
+    theta_los = -max(th0 + th1, -d_ml / a_e)
+    return a_e, dhs0 + dhs1, d_ml, theta_los, horizon_warnings(th0, th1, dh0, dh1, dhs0, dhs1)
+
+
 @nb.njit(cache=True)
 def longley_rice(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0, h1, d, mode):
     """LongleyRice.cpp: reference attenuation; returns ``(error, A_ref, warnings, propmode)``."""
-    a_e = 1.0 / gamma_e
     zg_abs = abs(zg)
-    dhs0 = math.sqrt(2.0 * he0 * a_e)
-    dhs1 = math.sqrt(2.0 * he1 * a_e)
-    d_sml = dhs0 + dhs1
-    d_ml = dh0 + dh1
-    theta_los = -max(th0 + th1, -d_ml / a_e)
-    warn = horizon_warnings(th0, th1, dh0, dh1, dhs0, dhs1)
+    a_e, d_sml, d_ml, theta_los, warn = path_geometry(th0, th1, dh0, dh1, he0, he1, gamma_e)
     if n_s < 150.0:
         return ERR_NS_SMALL, 0.0, warn, 0
     if n_s > 400.0:

@@ -345,14 +345,8 @@ def longley_rice_p2p(th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h,
     beyond the horizons, so a coverage of a few tens of km never needs them).
     Returns ``(error, A_ref, warnings)``.
     """
-    a_e = 1.0 / gamma_e
     zg_abs = abs(zg)
-    dhs0 = math.sqrt(2.0 * he0 * a_e)
-    dhs1 = math.sqrt(2.0 * he1 * a_e)
-    d_sml = dhs0 + dhs1
-    d_ml = dh0 + dh1
-    theta_los = -max(th0 + th1, -d_ml / a_e)
-    warn = c.horizon_warnings(th0, th1, dh0, dh1, dhs0, dhs1)
+    a_e, d_sml, d_ml, theta_los, warn = c.path_geometry(th0, th1, dh0, dh1, he0, he1, gamma_e)
     if n_s < 150.0 or n_s > 400.0 or a_e < 4000000.0 or a_e > 13333333.0 or zg.real <= abs(zg.imag):
         err, a_ref, warn, _ = c.longley_rice(
             th0, th1, f, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, h0, h1, d, c.MODE_P2P
@@ -492,10 +486,7 @@ def _reference_loss(th0, th1, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, d, 
     Line-of-sight-region receivers (``d < d_sml``, every receiver of a coverage of a
     few km to a few tens of km) take this path; others go to :func:`longley_rice_p2p`.
     """
-    a_e = 1.0 / gamma_e
-    dhs0 = math.sqrt(2.0 * he0 * a_e)
-    dhs1 = math.sqrt(2.0 * he1 * a_e)
-    d_sml = dhs0 + dhs1
+    a_e, d_sml, d_ml, theta_los, warn = c.path_geometry(th0, th1, dh0, dh1, he0, he1, gamma_e)
     if (
         d >= d_sml
         or n_s < 150.0
@@ -507,9 +498,6 @@ def _reference_loss(th0, th1, zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, d, 
         return longley_rice_p2p(
             th0, th1, sc[SC_F], zg, dh0, dh1, he0, he1, gamma_e, n_s, delta_h, sc[SC_H0], sc[SC_H1], d
         )
-    d_ml = dh0 + dh1
-    theta_los = -max(th0 + th1, -d_ml / a_e)
-    warn = c.horizon_warnings(th0, th1, dh0, dh1, dhs0, dhs1)
     if n_s < 250.0:
         warn |= c.WARN_NS_SMALL
     warn |= c.distance_warnings(d, he0, he1)  # the "big" bits never apply for d < d_sml
