@@ -78,6 +78,15 @@ def _result(out: np.ndarray, flags: int) -> ItmResult:
     )
 
 
+def _cr_code(err: int, cr: bool) -> int:
+    """Name time and situation errors as reliability and confidence in the CR calls (the same inputs)."""
+    if cr and err == c.ERR_TIME:
+        return c.ERR_RELIABILITY
+    if cr and err == c.ERR_SITUATION:
+        return c.ERR_CONFIDENCE
+    return err
+
+
 def _require_finite(cr: bool, **values: object) -> None:
     """Reject non-numeric and non-finite scalar inputs with the code of the parameter.
 
@@ -91,15 +100,17 @@ def _require_finite(cr: bool, **values: object) -> None:
         "spacing_m": c.ERR_PATH_DISTANCE,
         "distance_km": c.ERR_PATH_DISTANCE,
         "delta_h_m": c.ERR_DELTA_H,
-        "time_pct": c.ERR_RELIABILITY if cr else c.ERR_TIME,
+        "time_pct": c.ERR_TIME,
         "location_pct": c.ERR_LOCATION,
-        "situation_pct": c.ERR_CONFIDENCE if cr else c.ERR_SITUATION,
+        "situation_pct": c.ERR_SITUATION,
     }
     names = {"time_pct": "reliability_pct", "situation_pct": "confidence_pct"} if cr else {}
     for name, v in values.items():
         ok = isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
         if not ok or not np.isfinite(v):
-            raise ItmInputError(codes[name], f"; {names.get(name, name)} must be a finite number, got {v!r}")
+            raise ItmInputError(
+                _cr_code(codes[name], cr), f"; {names.get(name, name)} must be a finite number, got {v!r}"
+            )
 
 
 def _run(core, *args):
@@ -111,12 +122,8 @@ def _run(core, *args):
 
 
 def _finish(err: int, flags: int, out: np.ndarray, cr: bool, stacklevel: int) -> ItmResult:
-    if cr and err == c.ERR_TIME:
-        err = c.ERR_RELIABILITY
-    elif cr and err == c.ERR_SITUATION:
-        err = c.ERR_CONFIDENCE
     if err != c.SUCCESS:
-        raise ItmInputError(int(err))
+        raise ItmInputError(_cr_code(int(err), cr))
     if not np.isfinite(out[0]):
         raise ItmInputError(ERR_NOT_FINITE, f" (loss {out[0]}, warning flags 0x{flags:04x})")
     res = _result(out, flags)
