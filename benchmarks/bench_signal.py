@@ -32,7 +32,7 @@ import coverage.propagation as cp  # imports numba safely (must come before numb
 from coverage._types import Raster
 from coverage.params import RadioParams, Thresholds
 from coverage.propagation import _numba
-from coverage.propagation._combine import _NU_TABLE, _apply_cells
+from coverage.propagation._combine import _NU_TABLE, _apply_cells, fold_runs
 from coverage.propagation._sites import pathloss_table, plan_sites
 from coverage.propagation.grid import _Tables
 from coverage.propagation.terrain import EARTH_RADIUS_M
@@ -128,15 +128,28 @@ def one_site_ms(dem: Raster, params: RadioParams, repeats: int) -> tuple[float, 
     bearing = np.degrees(np.arctan2(dirs[:, 0], -dirs[:, 1]))
     a_h = cp.sector_gain_db(bearing - s["azimuth_deg"], 0.0)  # A_H only (A_V is 0 at 0 deg, tilt 0)
     pl = pathloss_table(s, n + 1, RES, params)
+    ((*per_sector, _),) = fold_runs(
+        np.array([[0, 1]]),
+        [n],
+        pl[None, :],
+        a_h[None, :],
+        [s["p0_db"]],
+        [3.0],
+        [False],
+        [1.0],
+        [0],
+        [0],
+        None,
+    )
 
     def sweep() -> None:
         tab.sweep(arr, int(s["row"]), int(s["col"]), s["antenna_height_m"], 1.5, RES, curv, n)
 
     def apply() -> None:
         _apply_cells(
-            best, serving, unknown, dummy_f, dummy_f, dummy_u, False, np.array([0, 1]), arr, int(s["row"]),
-            int(s["col"]), float(n), tab.cell_slot, tab.half, tab.g, tab.depression_deg, tab.slot_k,
-            tab.slot_i, pl, a_h, float(s["p0_db"]), 3.0, 10.0, 20.0, 30.0, False, 1.0, 0, _NU_TABLE,
+            best, serving, unknown, dummy_f, dummy_f, dummy_u, False, arr, int(s["row"]), int(s["col"]),
+            tab.cell_slot, tab.half, tab.g, tab.depression_deg, tab.slot_k, tab.slot_i, *per_sector, 10.0,
+            20.0, 30.0, _NU_TABLE,
         )  # fmt: skip
 
     sweep()

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pytest
 
-from coverage.propagation._combine import _NU_TABLE, _apply_cells
+from coverage.propagation._combine import _NU_TABLE, _apply_cells, fold_runs
 from coverage.propagation.terrain import (
     _ATAN_TABLE,
     EARTH_RADIUS_M,
@@ -51,18 +51,36 @@ def _reference(dem, r0, c0, n, a_h_fn):
     used = used_samples(flat, half, n_rad)
     samples = np.full((n_rad, half + 2, 2), -7.0, dtype=np.float32)
     _sweep(dem, r0, c0, 30.0, 1.5, 30.0, CURV, dirs, n, samples, used)
-    args = (flat, half, samples.reshape(-1, 2))
-    return _fold(dem, r0, c0, n, a_h_fn(n_rad), _apply_sector, args, (_ATAN_TABLE,))
+    a_h = a_h_fn(n_rad)
+
+    def fold(state, table):
+        _apply_sector(
+            *state, True, np.array([0]), dem, r0, c0, float(n), flat, half, samples.reshape(-1, 2), table,
+            a_h, 60.0, 3.0, 10.0, 20.0, 30.0, False, 1.3, 0, _NU_TABLE, _ATAN_TABLE,
+        )  # fmt: skip
+
+    return _fold(dem, n, fold)
 
 
 def _optimised(dem, r0, c0, n, a_h_fn, levels):
     tab = RadialTables(64, levels)
     tab.sweep(dem, r0, c0, 30.0, 1.5, 30.0, CURV, n)
-    args = (tab.cell_slot, tab.half, tab.g, tab.depression_deg, tab.slot_k, tab.slot_i)
-    return _fold(dem, r0, c0, n, a_h_fn(tab.n_rad), _apply_cells, args, ())
+    a_h = a_h_fn(tab.n_rad)
+
+    def fold(state, table):
+        ((*per_sector, _),) = fold_runs(
+            np.array([[0]]), [n], table[None, :], a_h[None, :], [60.0], [3.0], [False], [1.3], [0], [0], None
+        )
+        _apply_cells(
+            *state, True, dem, r0, c0, tab.cell_slot, tab.half, tab.g, tab.depression_deg, tab.slot_k,
+            tab.slot_i, *per_sector, 10.0, 20.0, 30.0, _NU_TABLE,
+        )  # fmt: skip
+
+    return _fold(dem, n, fold)
 
 
-def _fold(dem, r0, c0, n, a_h, fn, args, tables):
+def _fold(dem, n, fold):
+    """Run one sector's ``fold(state, path_loss_table)`` on fresh layer state (with diagnostics)."""
     shape = (1, *dem.shape)
     best = np.full(shape, -np.inf, np.float32)
     serving = np.full(shape, -1, np.int32)
@@ -70,11 +88,7 @@ def _fold(dem, r0, c0, n, a_h, fn, args, tables):
     pl = np.full(shape, np.nan, np.float32)
     tl = np.full(shape, np.nan, np.float32)
     los = np.full(shape, 255, np.uint8)
-    table = 100.0 + 30.0 * np.log10(np.maximum(np.arange(n + 2), 0.5))
-    fn(
-        best, serving, unknown, pl, tl, los, True, np.array([0]), dem, r0, c0, float(n), *args, table, a_h,
-        60.0, 3.0, 10.0, 20.0, 30.0, False, 1.3, 0, _NU_TABLE, *tables,
-    )  # fmt: skip
+    fold((best, serving, unknown, pl, tl, los), 100.0 + 30.0 * np.log10(np.maximum(np.arange(n + 2), 0.5)))
     return best[0], unknown[0], los[0]
 
 
@@ -151,12 +165,15 @@ def _per_site_reference(towers, dem, params, thresholds):
             )  # fmt: skip
             layers = np.array([index[(s["technology"], s["operator"])], index[(s["technology"], "any")]])
             pl = pathloss_table(pd.Series(s), n_s + 1, res, params)
+            ((*per_sector, _),) = fold_runs(
+                layers[None, :], [n_s], pl[None, :], np.zeros((1, tab.n_rad)) if omni else a_h[None, :],
+                [s["p0_db"]], [s["tilt_deg"]], [omni], [math.sqrt(s["band_mhz"] * 1e6 / 299_792_458.0)],
+                [idx], [0], None,
+            )  # fmt: skip
             _apply_cells(
-                best, serving, unknown, *diag, True, layers, arr, int(r0), int(c0), float(n_s), tab.cell_slot,
-                tab.half, tab.g, tab.depression_deg, tab.slot_k, tab.slot_i, pl, a_h, float(s["p0_db"]),
-                float(s["tilt_deg"]), params.vertical_beamwidth_deg, params.sidelobe_db,
-                params.front_to_back_db, omni, math.sqrt(s["band_mhz"] * 1e6 / 299_792_458.0), int(idx),
-                _NU_TABLE,
+                best, serving, unknown, *diag, True, arr, int(r0), int(c0), tab.cell_slot, tab.half, tab.g,
+                tab.depression_deg, tab.slot_k, tab.slot_i, *per_sector, params.vertical_beamwidth_deg,
+                params.sidelobe_db, params.front_to_back_db, _NU_TABLE,
             )  # fmt: skip
     for key, li in index.items():
         finish_layer(
@@ -399,3 +416,82 @@ def test_tile_pruning_keeps_unknown_counts_behind_a_void(monkeypatch):
     for field in ("best", "serving", "unknown"):
         np.testing.assert_array_equal(getattr(tiled, field), getattr(plain, field), err_msg=field)
     assert plain.unknown[:, 90:110, 125:190].any()  # the weak sites' shadows of the void are there
+
+
+@pytest.mark.parametrize("model", ["auto", "itm"])
+def test_masts_of_many_sectors_fold_as_one_sector_at_a_time(model, monkeypatch):
+    """Sectors of one mast folded together (``FOLD_SECTORS`` per kernel call) change nothing.
+
+    Masts of 1 to 5 sectors (runs of three, then single sectors) with different radii,
+    operators, bands and an omni sector among them, over hills with a void; best, serving
+    site, unknown counts, runner-up and diagnostics against folding every sector alone
+    (``FOLD_SECTORS = 1``); with ITM also the per-band rows of the sample losses.
+    """
+    import geopandas as gpd
+    from affine import Affine
+    from pyproj import CRS
+
+    import coverage.propagation._combine as combine
+    import coverage.propagation.grid as grid
+    from coverage._types import Raster
+    from coverage.params import RadioParams, Thresholds
+
+    rng = np.random.default_rng(5)
+    size = 160
+    z = _hills(size, 9)
+    z[100:104, 50:58] = np.nan
+    dem = Raster(z, Affine(30.0, 0, 500_000.0, 0, -30.0, 2_000_000.0), CRS.from_epsg(32648))
+    records = []
+    for m, n_sec in enumerate([3, 5, 4, 1, 3, 2, 3, 3]):
+        r, c = (95, 45) if m == 0 else rng.integers(10, size - 10, 2)  # mast 0 next to the void
+        for j in range(n_sec):
+            # even masts: both bands, full reach; odd masts: one band, radii a few cells apart
+            band, eirp = (900.0 + 900.0 * (j % 2), 60.0) if m % 2 == 0 else (900.0, -10.0 + j)
+            records.append(
+                {
+                    "site_id": f"M{m}",
+                    "sector_id": str(j + 1),
+                    "operator": str(rng.choice(["A", "B"])),
+                    "technology": "4G",
+                    "band_mhz": band,
+                    "antenna_height_m": 30.0,
+                    "azimuth_deg": np.nan if (m, j) == (1, 3) else float(rng.uniform(0, 360)),
+                    "tilt_deg": float(rng.choice([2.0, 6.0])),
+                    "eirp_dbm": eirp,
+                    "bandwidth_mhz": 10.0,
+                    "status": "on_air",
+                    "x": 500_000.0 + 30.0 * (c + 0.5),
+                    "y": 2_000_000.0 - 30.0 * (r + 0.5),
+                }
+            )
+    xy = gpd.points_from_xy([t.pop("x") for t in records], [t.pop("y") for t in records])
+    towers = gpd.GeoDataFrame(records, geometry=xy, crs=dem.crs)
+    params = RadioParams(max_radius_km=1.5 if model == "itm" else 2.0, technologies=("4G",), model=model)
+    kw = {"params": params, "thresholds": Thresholds(), "warn": False, "diagnostics": True}
+    calls = []
+    apply_cells = grid._apply_cells
+
+    def counting_apply(*args):
+        calls.append(args[17])  # radius_s: the radius of each sector in this call
+        apply_cells(*args)
+
+    monkeypatch.setattr(grid, "_apply_cells", counting_apply)
+    fused = [grid._accumulate(towers, dem, runner_up=r, **kw) for r in (False, True)]
+    assert {len(c) for c in calls} == {1, 3}
+    if model == "auto":
+        assert any(len(set(c)) > 1 for c in calls)  # sectors of different reach folded together
+    monkeypatch.setattr(combine, "FOLD_SECTORS", 1)
+    calls.clear()
+    alone = [grid._accumulate(towers, dem, runner_up=r, **kw) for r in (False, True)]
+    assert {len(c) for c in calls} == {1}
+    fields = ("best", "serving", "unknown", "diag_pl", "diag_tl", "diag_los", "second", "second_srv")
+    for a, b in zip(fused, alone, strict=True):
+        for field in fields:
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+    assert (fused[0].unknown > 0).any()  # the void makes unknown values
+    assert len(np.unique(fused[0].serving)) > 10  # most sectors serve somewhere
+    # independent of how runs are cut: each band alone, then the best of the two
+    by_band = [grid._accumulate(towers[towers["band_mhz"] == f], dem, **kw) for f in (900.0, 1800.0)]
+    assert all(r.index == fused[0].index for r in by_band)
+    np.testing.assert_array_equal(fused[0].best, np.maximum(by_band[0].best, by_band[1].best))
+    np.testing.assert_array_equal(fused[0].unknown, by_band[0].unknown + by_band[1].unknown)

@@ -1,4 +1,4 @@
-"""Write one sector's RSRP into the best-server layers, and finish the layers.
+"""Write sectors' RSRP into the best-server layers, and finish the layers.
 
 Layer state is kept in stacked arrays ``[layer, row, col]`` whose size depends on the
 grid and the number of (technology, operator) layers only, never on the number of
@@ -63,17 +63,45 @@ def _segment(seg_lo, c_hi, skip, row, sh, tr0, tc0):
     return seg_hi, skip[(row >> sh) - tr0, (seg_lo >> sh) - tc0] == 0
 
 
+FOLD_SECTORS = 3
+"""Sectors folded together in one :func:`_apply_cells` call (a mast's usual three); the
+rest of a sweep's sectors go one at a time, so two variants are compiled, not one per count."""
+
+
+@nb.njit(cache=True, inline="always")
+def _count_unknown(unknown, layers, s, row, col):
+    """One more unknown sector value at the cell, in each layer of sector ``s`` (saturating)."""
+    for li in range(layers.shape[1]):
+        lay = layers[s, li]
+        if unknown[lay, row, col] < 65535:
+            unknown[lay, row, col] += 1
+
+
 @nb.njit(cache=True, parallel=True)
 def _apply_cells(
-    best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, dem, r0, c0, radius_cells,
-    cell_slot, half, g, depression_deg, slot_k, slot_i, pl_table, a_h, p0_db, tilt_deg, v_beamwidth_deg,
-    sidelobe_db, front_to_back_db, omni, inv_sqrt_lambda, site_index, nu_table, sample_loss=None, a_hb=None,
-    second=None, second_srv=None, site_code=None, need=None, dead_at=None, skip=None, dirty=None, sh=3, tr0=0,
-    tc0=0,
+    best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, dem, r0, c0, cell_slot, half, g,
+    depression_deg, slot_k, slot_i, layers, radius_s, pl_tables, a_h, p0_s, tilt_s, omni_s, inv_sqrt_lambda_s,
+    site_index_s, loss_row_s, v_beamwidth_deg, sidelobe_db, front_to_back_db, nu_table, sample_loss=None,
+    a_hb=None, second=None, second_srv=None, site_code=None, need=None, dead_at=None, skip=None, dirty=None,
+    sh=3, tr0=0, tc0=0,
 ):  # fmt: skip
-    """Fold one sector into the layers, reading the sweep output per slot.
+    """Fold one or :data:`FOLD_SECTORS` sectors of one sweep into the layers, reading the sweep per slot.
 
-    Bit-identical to the reference kernel ``_apply_sector`` in ``tests/reference_engine.py``.
+    Bit-identical to folding the sectors one after the other with the reference kernel
+    ``_apply_sector`` in ``tests/reference_engine.py``: each cell of the union of their
+    disks is visited once, nodata, unknown values and cells no sector can change
+    (``need``) are settled for all of them at once, and the sectors are folded in order
+    (no cell depends on another). :func:`fold_runs` builds the per-sector arguments.
+
+    Per sector s: row s of ``layers`` (layer indices), ``pl_tables`` (path loss by
+    distance in cells), ``a_h`` (horizontal gain per radial; not read for an omni
+    sector) and ``a_hb``; item s of the tuples ``radius_s`` (cells), ``p0_s``, ``tilt_s``,
+    ``omni_s``, ``inv_sqrt_lambda_s``, ``site_index_s`` and ``loss_row_s`` (row of
+    ``sample_loss``). The tuples fix the sector count in the compiled type. The fold of
+    one sector at one cell is a closure that numba inlines, called for sector 0 and then
+    in a loop over the others: a lone sector then runs as fast as a kernel of its own,
+    whereas a loop over all sectors cost it 30 % (measured; so did taking arrays out of a
+    tuple inside the cell loop).
 
     The slots are those of :class:`~coverage.propagation.terrain.RadialTables`.
 
@@ -81,10 +109,10 @@ def _apply_cells(
     in row-major cell order, so rows of cells read ``g``/``depression_deg`` almost sequentially.
     The sweep writes the depression angle per slot (:meth:`RadialTables.sweep`), so the
     ``atan`` is taken once per radial sample, not once per cell and sector.
-    ``sample_loss`` (ITM) stays indexed by ``k * (half + 2) + i``.
+    ``sample_loss`` (ITM; one row per band) stays indexed by ``k * (half + 2) + i``.
 
     ``a_hb`` (empirical models only; per radial, see :func:`gain_bound`) enables pruning:
-    a cell is skipped when the sector's upper bound ``float32(p0 + a_hb - PL)`` is below
+    a sector is skipped at a cell when its upper bound ``float32(p0 + a_hb - PL)`` is below
     every layer's best there, since the terrain loss is >= 0 and the antenna gain <= ``a_hb``
     (rounding is monotone), so the cell could not change; the result is bit-identical.
     Unknown flags are set before the test.
@@ -106,13 +134,77 @@ def _apply_cells(
     jumped over. ``dirty[l, tr, tc]`` is set where a best or runner-up value of layer l is written.
     """
     _, rows, cols = best.shape
-    n = int(radius_cells)
-    rad2 = radius_cells * radius_cells
+    rad2 = 0.0
+    for radius in radius_s:
+        rad2 = max(rad2, radius * radius)
+    n = int(math.sqrt(rad2))
     r_lo = max(0, r0 - n)
     r_hi = min(rows - 1, r0 + n)
-    n_layers = layers.shape[0]
+    n_layers = layers.shape[1]
     stride = half + 2
     n_blk = (r_hi - r_lo + _ROWS) // _ROWS
+
+    def fold(s, row, col, cs, k, rho2, rho, gv):
+        # sector s at one cell whose sweep value gv is known; `return` ends this sector only
+        if rho2 > radius_s[s] * radius_s[s]:
+            return
+        p0_db = p0_s[s]
+        site_index = site_index_s[s]
+        if sample_loss is not None:  # ITM: loss per radial sample, no Bullington excess
+            i_s = slot_i[cs]
+            pl = sample_loss[loss_row_s[s], k * stride + i_s]
+            if i_s > 0:
+                pl += 20.0 * math.log10(rho / i_s)
+            tl = 0.0
+            if math.isnan(pl):
+                _count_unknown(unknown, layers, s, row, col)
+                return
+        else:
+            i0 = int(rho)
+            t = rho - i0
+            pl = pl_tables[s, i0] * (1.0 - t) + pl_tables[s, i0 + 1] * t
+            if a_hb is not None and rho2 > 0:
+                bound = np.float32(p0_db + a_hb[s, k] - pl)
+                beaten = True
+                ref = best if second is None else second
+                for li in range(n_layers):
+                    if not bound < ref[layers[s, li], row, col]:
+                        beaten = False
+                        break
+                if beaten:
+                    return
+            tl = _excess_db(gv * inv_sqrt_lambda_s[s], nu_table) if gv > 0.0 else 0.0
+        gain = 0.0
+        if not omni_s[s]:
+            x = (depression_deg[cs] - tilt_s[s]) / v_beamwidth_deg
+            a_v = -min(12.0 * x * x, sidelobe_db)
+            a_hk = a_h[s, k] if rho2 > 0 else 0.0  # under the mast: no bearing
+            gain = -min(-(a_hk + a_v), front_to_back_db)
+        v = np.float32(p0_db + gain - pl - tl)
+        for li in range(n_layers):
+            lay = layers[s, li]
+            b = best[lay, row, col]
+            cur = serving[lay, row, col]
+            if v > b or (v == b and site_index < cur):
+                if second is not None and cur >= 0 and site_code[cur] != site_code[site_index]:
+                    second[lay, row, col] = b  # the old best's site becomes the runner-up
+                    second_srv[lay, row, col] = cur
+                best[lay, row, col] = v
+                serving[lay, row, col] = site_index
+                if dirty is not None:
+                    dirty[lay, row >> sh, col >> sh] = 1
+                if diagnostics:
+                    diag_pl[lay, row, col] = pl
+                    diag_tl[lay, row, col] = tl
+                    diag_los[lay, row, col] = 1 if gv == 0.0 else 0
+            elif second is not None and cur >= 0 and site_code[cur] != site_code[site_index]:
+                b2 = second[lay, row, col]
+                if v > b2 or (v == b2 and site_index < second_srv[lay, row, col]):
+                    second[lay, row, col] = v
+                    second_srv[lay, row, col] = site_index
+                    if dirty is not None:
+                        dirty[lay, row >> sh, col >> sh] = 1
+
     for th in nb.prange(_TASKS):
         for blk in range(th, n_blk, _TASKS):
             for row in range(r_lo + blk * _ROWS, min(r_hi + 1, r_lo + (blk + 1) * _ROWS)):
@@ -136,78 +228,74 @@ def _apply_cells(
                             continue
                         if need is not None and need[cs] == 0:  # every sector of the site is beaten
                             if slot_i[cs] >= dead_at[slot_k[cs]]:
-                                for li in range(n_layers):
-                                    if unknown[layers[li], row, col] < 65535:
-                                        unknown[layers[li], row, col] += 1
+                                for s in range(len(radius_s)):
+                                    if dr * dr + dc * dc <= radius_s[s] * radius_s[s]:
+                                        _count_unknown(unknown, layers, s, row, col)
                             continue
                         gv = g[cs]
                         if math.isnan(gv):
-                            for li in range(n_layers):
-                                if unknown[layers[li], row, col] < 65535:
-                                    unknown[layers[li], row, col] += 1
+                            for s in range(len(radius_s)):
+                                if dr * dr + dc * dc <= radius_s[s] * radius_s[s]:
+                                    _count_unknown(unknown, layers, s, row, col)
                             continue
                         rho2 = dr * dr + dc * dc
                         rho = math.sqrt(rho2)
-                        if sample_loss is not None:  # ITM: loss per radial sample, no Bullington excess
-                            i_s = slot_i[cs]
-                            pl = sample_loss[slot_k[cs] * stride + i_s]
-                            if i_s > 0:
-                                pl += 20.0 * math.log10(rho / i_s)
-                            tl = 0.0
-                            if math.isnan(pl):
-                                for li in range(n_layers):
-                                    if unknown[layers[li], row, col] < 65535:
-                                        unknown[layers[li], row, col] += 1
-                                continue
-                        else:
-                            i0 = int(rho)
-                            t = rho - i0
-                            pl = pl_table[i0] * (1.0 - t) + pl_table[i0 + 1] * t
-                            if a_hb is not None and rho2 > 0:
-                                bound = np.float32(p0_db + a_hb[slot_k[cs]] - pl)
-                                beaten = True
-                                ref = best if second is None else second
-                                for li in range(n_layers):
-                                    if not bound < ref[layers[li], row, col]:
-                                        beaten = False
-                                        break
-                                if beaten:
-                                    continue
-                            tl = _excess_db(gv * inv_sqrt_lambda, nu_table) if gv > 0.0 else 0.0
-                        gain = 0.0
-                        if not omni:
-                            x = (depression_deg[cs] - tilt_deg) / v_beamwidth_deg
-                            a_v = -min(12.0 * x * x, sidelobe_db)
-                            a_hk = a_h[slot_k[cs]] if rho2 > 0 else 0.0  # under the mast: no bearing
-                            gain = -min(-(a_hk + a_v), front_to_back_db)
-                        v = np.float32(p0_db + gain - pl - tl)
-                        for li in range(n_layers):
-                            lay = layers[li]
-                            b = best[lay, row, col]
-                            cur = serving[lay, row, col]
-                            if v > b or (v == b and site_index < cur):
-                                if (
-                                    second is not None
-                                    and cur >= 0
-                                    and site_code[cur] != site_code[site_index]
-                                ):
-                                    second[lay, row, col] = b  # the old best's site becomes the runner-up
-                                    second_srv[lay, row, col] = cur
-                                best[lay, row, col] = v
-                                serving[lay, row, col] = site_index
-                                if dirty is not None:
-                                    dirty[lay, row >> sh, col >> sh] = 1
-                                if diagnostics:
-                                    diag_pl[lay, row, col] = pl
-                                    diag_tl[lay, row, col] = tl
-                                    diag_los[lay, row, col] = 1 if gv == 0.0 else 0
-                            elif second is not None and cur >= 0 and site_code[cur] != site_code[site_index]:
-                                b2 = second[lay, row, col]
-                                if v > b2 or (v == b2 and site_index < second_srv[lay, row, col]):
-                                    second[lay, row, col] = v
-                                    second_srv[lay, row, col] = site_index
-                                    if dirty is not None:
-                                        dirty[lay, row >> sh, col >> sh] = 1
+                        k = slot_k[cs]
+                        fold(0, row, col, cs, k, rho2, rho, gv)
+                        for s in range(1, len(radius_s)):
+                            fold(s, row, col, cs, k, rho2, rho, gv)
+
+
+def fold_runs(
+    layers: np.ndarray,
+    radius_cells: np.ndarray,
+    pl_tables: np.ndarray,
+    a_h: np.ndarray,
+    p0_db: np.ndarray,
+    tilt_deg: np.ndarray,
+    omni: np.ndarray,
+    inv_sqrt_lambda: np.ndarray,
+    site_index: np.ndarray,
+    loss_row: np.ndarray,
+    a_hb: np.ndarray | None,
+) -> list[tuple]:
+    """Per-sector arguments of the :func:`_apply_cells` calls for the sectors of one sweep.
+
+    Takes one row (or item) per sector, in folding order, and splits them into runs of
+    :data:`FOLD_SECTORS`, then single sectors for the remainder. Each run gives
+    ``layers .. loss_row_s`` in the order of :func:`_apply_cells`, then its rows of ``a_hb``
+    (or None): array rows stay (C-contiguous) arrays, scalars become tuples.
+
+    Examples
+    --------
+    >>> rows = np.zeros((4, 2))
+    >>> zeros = [0.0] * 4
+    >>> flags = [False] * 4
+    >>> runs = fold_runs(rows, zeros, rows, rows, zeros, zeros, flags, zeros, range(4), [0] * 4, None)
+    >>> [run[8] for run in runs]  # site_index_s
+    [(0, 1, 2), (3,)]
+    """
+    n = len(radius_cells)
+    bounds = [(a, a + FOLD_SECTORS) for a in range(0, n - n % FOLD_SECTORS, FOLD_SECTORS)]
+    bounds += [(a, a + 1) for a in range(n - n % FOLD_SECTORS, n)]
+    runs = []
+    for a, b in bounds:
+        runs.append(
+            (
+                np.ascontiguousarray(layers[a:b], dtype=np.int64),
+                tuple(float(x) for x in radius_cells[a:b]),
+                np.ascontiguousarray(pl_tables[a:b], dtype=np.float64),
+                np.ascontiguousarray(a_h[a:b], dtype=np.float64),
+                tuple(float(x) for x in p0_db[a:b]),
+                tuple(float(x) for x in tilt_deg[a:b]),
+                tuple(bool(x) for x in omni[a:b]),
+                tuple(float(x) for x in inv_sqrt_lambda[a:b]),
+                tuple(int(x) for x in site_index[a:b]),
+                tuple(int(x) for x in loss_row[a:b]),
+                None if a_hb is None else np.ascontiguousarray(a_hb[a:b], dtype=np.float64),
+            )
+        )
+    return runs
 
 
 def gain_bound(

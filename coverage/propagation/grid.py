@@ -63,6 +63,7 @@ from coverage.propagation._combine import (
     _tile_refresh,
     _tile_skip,
     finish_layer,
+    fold_runs,
     gain_bound,
     tile_bounds,
 )
@@ -520,19 +521,26 @@ def _accumulate(
             if sample_loss is None:  # empirical model: prune cells an earlier site already beats
                 a_hb = gain_bound(a_h, tab.n_rad, omni, params.sidelobe_db, params.front_to_back_db)
             calls.append((idx, s, n_s, omni, a_h, layers, sample_loss, pl_cache[pl_key], a_hb))
+        # per-sector rows of the group, in folding order (see _apply_cells, _need_slots, _tile_skip)
+        width = max(c[7].size for c in calls)
+        pl_tables = np.full((len(calls), width), np.nan)
+        for i, c in enumerate(calls):
+            pl_tables[i, : c[7].size] = c[7]
+        layers = np.array([c[5] for c in calls])
+        radii = np.array([float(c[2]) for c in calls])
+        p0 = np.array([float(c[1]["p0_db"]) for c in calls])
+        gains = np.array([np.zeros(tab.n_rad) if c[3] else c[4] for c in calls])
+        bands = list(itm_cache)  # ITM: one row of sample_loss per band
+        # params.model decides ITM for every sector (plan_sites), so a group never mixes the two
+        assert all((c[6] is None) == (not bands) for c in calls)
+        sample_loss = np.array([itm_cache[band][0].reshape(-1) for band in bands]) if bands else None
+        loss_row = np.array([bands.index(c[1]["band_mhz"]) if bands else 0 for c in calls])
+        a_hb = np.array([c[8] for c in calls]) if all(c[8] is not None for c in calls) else None
         need = skip = None
         rows, cols = arr.shape
         tr0, tr1 = max(0, int(r0) - n_group) >> sh, min(rows - 1, int(r0) + n_group) >> sh
         tc0, tc1 = max(0, int(c0) - n_group) >> sh, min(cols - 1, int(c0) + n_group) >> sh
-        if all(c[8] is not None for c in calls):
-            width = max(c[7].size for c in calls)
-            pl_tables = np.full((len(calls), width), np.nan)
-            for i, c in enumerate(calls):
-                pl_tables[i, : c[7].size] = c[7]
-            layers = np.array([c[5] for c in calls])
-            radii = np.array([float(c[2]) for c in calls])
-            p0 = np.array([float(c[1]["p0_db"]) for c in calls])
-            a_hb = np.array([c[8] for c in calls])
+        if a_hb is not None:
             blocks, floor = tile_bounds(a_hb, [c[7] for c in calls])
             skip = np.empty((tr1 - tr0 + 1, tc1 - tc0 + 1), dtype=np.uint8)
             _tile_skip(skip, tmin, int(r0), int(c0), sh, tr0, tc0, layers, radii, p0, blocks, floor)
@@ -552,15 +560,20 @@ def _accumulate(
             arr, int(r0), int(c0), float(h_ant), params.receiver_height_m, res_m, curv, n_group, need, clean
         )
         dead_at = tab.dead_at if need is not None else None
-        for idx, s, n_s, omni, a_h, layers, sample_loss, pl_table, a_hb in calls:
+        tilt = np.array([float(c[1]["tilt_deg"]) for c in calls])
+        omni = np.array([c[3] for c in calls])
+        inv_sqrt_lambda = np.sqrt(np.array([c[1]["band_mhz"] for c in calls]) * 1e6 / 299_792_458.0)
+        site_index = np.array([c[0] for c in calls])
+        runs = fold_runs(
+            layers, radii, pl_tables, gains, p0, tilt, omni, inv_sqrt_lambda, site_index, loss_row, a_hb
+        )
+        for *per_sector, run_hb in runs:
             _apply_cells(
-                best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, layers, arr,
-                int(r0), int(c0), float(n_s), tab.cell_slot, tab.half, tab.g, tab.depression_deg, tab.slot_k,
-                tab.slot_i,
-                pl_table, a_h, float(s["p0_db"]), float(s["tilt_deg"]),
-                params.vertical_beamwidth_deg, params.sidelobe_db, params.front_to_back_db, omni,
-                math.sqrt(s["band_mhz"] * 1e6 / 299_792_458.0), int(idx), _NU_TABLE, sample_loss,
-                a_hb, second, second_srv, site_code, need, dead_at, apply_skip, dirty, sh, tr0, tc0,
+                best, serving, unknown, diag_pl, diag_tl, diag_los, diagnostics, arr, int(r0), int(c0),
+                tab.cell_slot, tab.half, tab.g, tab.depression_deg, tab.slot_k, tab.slot_i, *per_sector,
+                params.vertical_beamwidth_deg, params.sidelobe_db, params.front_to_back_db, _NU_TABLE,
+                sample_loss, run_hb, second, second_srv, site_code, need, dead_at, apply_skip, dirty, sh, tr0,
+                tc0,
             )  # fmt: skip
         _tile_refresh(tmin, ref, dirty, sh, tr0, tr1, tc0, tc1)
         done += len(group)
