@@ -555,7 +555,9 @@ def _accumulate(
             and int(r0) + n_group + 1 < rows
             and int(c0) + n_group + 1 < cols
         )
-        apply_skip = skip if clean and inside else None  # no unknown value can arise in a skipped tile
+        # tiles are jumped over only where no unknown value can arise; else none is (all zero
+        # flags rather than None: one compiled variant of _apply_cells fewer)
+        apply_skip = skip if skip is None or (clean and inside) else np.zeros_like(skip)
         tab.sweep(
             arr, int(r0), int(c0), float(h_ant), params.receiver_height_m, res_m, curv, n_group, need, clean
         )
