@@ -226,13 +226,11 @@ def _apply_cells(
                         cs = cs_row[dc + half]
                         if math.isnan(dem[row, col]):
                             continue
-                        if need is not None and need[cs] == 0:  # every sector of the site is beaten
-                            if slot_i[cs] >= dead_at[slot_k[cs]]:
-                                for s in range(len(radius_s)):
-                                    if dr * dr + dc * dc <= radius_s[s] * radius_s[s]:
-                                        _count_unknown(unknown, layers, s, row, col)
+                        gv = np.float32(np.nan)  # unknown
+                        if need is None or need[cs] != 0:
+                            gv = g[cs]
+                        elif slot_i[cs] < dead_at[slot_k[cs]]:  # every sector of the site is beaten
                             continue
-                        gv = g[cs]
                         if math.isnan(gv):
                             for s in range(len(radius_s)):
                                 if dr * dr + dc * dc <= radius_s[s] * radius_s[s]:

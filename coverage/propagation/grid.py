@@ -487,20 +487,18 @@ def _accumulate(
         bearing = np.degrees(np.arctan2(dirs[:, 0] * dem.transform.a, dirs[:, 1] * dem.transform.e))
         itm_cache: dict[float, tuple[np.ndarray, list[str]]] = {}  # per band: ITM loss per radial sample
         gain_cache: dict[float, np.ndarray] = {}
-        calls = []
-        for idx, s in zip(pos, group, strict=True):
-            n_s = min(n_group, math.ceil(s["radius_m"] / res_m))
-            omni = math.isnan(s["azimuth_deg"])
-            if omni:
-                a_h = np.zeros(1)
+        # per-sector rows of the group, in folding order (see _apply_cells, _need_slots, _tile_skip)
+        gains, layer_rows, pl_rows, radii = [], [], [], []
+        for s in group:
+            if math.isnan(s["azimuth_deg"]):  # omni: the gain row is never read
+                gains.append(np.zeros(tab.n_rad))
             else:
                 if s["azimuth_deg"] not in gain_cache:
                     gain_cache[s["azimuth_deg"]] = horizontal_gain_db(
                         bearing - s["azimuth_deg"], params.horizontal_beamwidth_deg, params.front_to_back_db
                     )
-                a_h = gain_cache[s["azimuth_deg"]]
-            layers = np.array([index[(s["technology"], s["operator"])], index[(s["technology"], "any")]])
-            sample_loss = None
+                gains.append(gain_cache[s["azimuth_deg"]])
+            layer_rows.append([index[(s["technology"], s["operator"])], index[(s["technology"], "any")]])
             if s["model"] == "itm":  # issue 7: Longley-Rice along the radials
                 if s["band_mhz"] not in itm_cache:
                     itm_cache[s["band_mhz"]] = itm_radial_loss_db(
@@ -509,39 +507,42 @@ def _accumulate(
                         used=tab.used,
                         params=itm_params or ItmParams(),
                     )  # fmt: skip
-                sample_loss = itm_cache[s["band_mhz"]][0].reshape(-1)
                 sector = f"site {s['site_id']}/{s['sector_id'] or '-'}"
                 messages += [f"{sector}: {m}" for m in itm_cache[s["band_mhz"]][1]]
+            n_s = min(n_group, math.ceil(s["radius_m"] / res_m))
             pl_key = (s["model"], s["band_mhz"], s["antenna_height_m"], n_s)
             if pl_key not in pl_cache:
                 if len(pl_cache) > 256:
                     pl_cache.clear()
                 pl_cache[pl_key] = pathloss_table(pd.Series(s), n_s + 1, res_m, params)
-            a_hb = None
-            if sample_loss is None:  # empirical model: prune cells an earlier site already beats
-                a_hb = gain_bound(a_h, tab.n_rad, omni, params.sidelobe_db, params.front_to_back_db)
-            calls.append((idx, s, n_s, omni, a_h, layers, sample_loss, pl_cache[pl_key], a_hb))
-        # per-sector rows of the group, in folding order (see _apply_cells, _need_slots, _tile_skip)
-        width = max(c[7].size for c in calls)
-        pl_tables = np.full((len(calls), width), np.nan)
-        for i, c in enumerate(calls):
-            pl_tables[i, : c[7].size] = c[7]
-        layers = np.array([c[5] for c in calls])
-        radii = np.array([float(c[2]) for c in calls])
-        p0 = np.array([float(c[1]["p0_db"]) for c in calls])
-        gains = np.array([np.zeros(tab.n_rad) if c[3] else c[4] for c in calls])
+            pl_rows.append(pl_cache[pl_key])
+            radii.append(float(n_s))
+        radii = np.array(radii)
+        omni = np.array([math.isnan(s["azimuth_deg"]) for s in group])
+        p0 = np.array([float(s["p0_db"]) for s in group])
+        layers = np.array(layer_rows)
+        pl_tables = np.full((len(group), max(t.size for t in pl_rows)), np.nan)
+        for i, table in enumerate(pl_rows):
+            pl_tables[i, : table.size] = table
         bands = list(itm_cache)  # ITM: one row of sample_loss per band
         # params.model decides ITM for every sector (plan_sites), so a group never mixes the two
-        assert all((c[6] is None) == (not bands) for c in calls)
+        assert all((s["model"] == "itm") == bool(bands) for s in group)
         sample_loss = np.array([itm_cache[band][0].reshape(-1) for band in bands]) if bands else None
-        loss_row = np.array([bands.index(c[1]["band_mhz"]) if bands else 0 for c in calls])
-        a_hb = np.array([c[8] for c in calls]) if all(c[8] is not None for c in calls) else None
+        loss_row = np.array([bands.index(s["band_mhz"]) if bands else 0 for s in group])
+        a_hb = None  # empirical models: prune cells an earlier site already beats
+        if not bands:
+            a_hb = np.array(
+                [
+                    gain_bound(g, tab.n_rad, o, params.sidelobe_db, params.front_to_back_db)
+                    for g, o in zip(gains, omni, strict=True)
+                ]
+            )
         need = skip = None
         rows, cols = arr.shape
         tr0, tr1 = max(0, int(r0) - n_group) >> sh, min(rows - 1, int(r0) + n_group) >> sh
         tc0, tc1 = max(0, int(c0) - n_group) >> sh, min(cols - 1, int(c0) + n_group) >> sh
         if a_hb is not None:
-            blocks, floor = tile_bounds(a_hb, [c[7] for c in calls])
+            blocks, floor = tile_bounds(a_hb, pl_rows)
             skip = np.empty((tr1 - tr0 + 1, tc1 - tc0 + 1), dtype=np.uint8)
             _tile_skip(skip, tmin, int(r0), int(c0), sh, tr0, tc0, layers, radii, p0, blocks, floor)
             need = np.empty(tab.g.size, dtype=np.uint8)
@@ -562,12 +563,10 @@ def _accumulate(
             arr, int(r0), int(c0), float(h_ant), params.receiver_height_m, res_m, curv, n_group, need, clean
         )
         dead_at = tab.dead_at if need is not None else None
-        tilt = np.array([float(c[1]["tilt_deg"]) for c in calls])
-        omni = np.array([c[3] for c in calls])
-        inv_sqrt_lambda = np.sqrt(np.array([c[1]["band_mhz"] for c in calls]) * 1e6 / 299_792_458.0)
-        site_index = np.array([c[0] for c in calls])
+        tilt = np.array([float(s["tilt_deg"]) for s in group])
+        inv_sqrt_lambda = np.sqrt(np.array([s["band_mhz"] for s in group]) * 1e6 / 299_792_458.0)
         runs = fold_runs(
-            layers, radii, pl_tables, gains, p0, tilt, omni, inv_sqrt_lambda, site_index, loss_row, a_hb
+            layers, radii, pl_tables, np.array(gains), p0, tilt, omni, inv_sqrt_lambda, pos, loss_row, a_hb
         )
         for *per_sector, run_hb in runs:
             _apply_cells(
